@@ -1,0 +1,369 @@
+/**
+ * Per-rule state machines. Every one works on event time (so replaying a file gives the same detections) and
+ * holds state only for live windows: `sweep(now)` drops whatever can no longer contribute to a detection.
+ * Events may arrive slightly out of order (several files merged): an older event is placed by its own time
+ * and counts if it falls inside the window; nothing goes negative.
+ */
+import type { AuditEvent } from '../core/event';
+import type { CompiledAggregate } from '../rules/compiled';
+import { actorKey, joinValuesFn, keyFn, type KeyFn } from './keys';
+import { fieldGetter, type FieldGetter, type Predicate } from './match';
+
+/** What a rule state hands back when a detection completes. */
+export interface Fire {
+  readonly key: string;
+  /** Evidence events, any order (the engine sorts them). */
+  readonly events: readonly AuditEvent[];
+}
+
+/** What the engine knows about the current event beyond the event itself. */
+export interface EventContext {
+  readonly prevActorTime: number | undefined;
+  readonly prevTargetTime: number | undefined;
+}
+
+export interface RuleState {
+  /** Called for an event that satisfied the rule's condition. */
+  onMatch(e: AuditEvent, ctx: EventContext): Fire | undefined;
+  sweep(now: number): void;
+  /** Keys held, for memory accounting. */
+  size(): number;
+  snapshot(): unknown;
+  restore(s: unknown): void;
+}
+
+const time = (e: AuditEvent): number => e['@timestamp'];
+
+function asEntries<V>(s: unknown, what: string): [string, V][] {
+  if (!Array.isArray(s)) throw new Error(`snapshot: ${what} must be an array of [key, value] pairs`);
+  return s as [string, V][];
+}
+
+/** Simple rules: every match is a detection, except within `suppress` of the last one for the same actor. */
+export class SimpleState implements RuleState {
+  private readonly until = new Map<string, number>();
+  constructor(private readonly suppressMs: number | undefined) {}
+
+  onMatch(e: AuditEvent): Fire | undefined {
+    const key = actorKey(e);
+    if (this.suppressMs !== undefined) {
+      const t = time(e);
+      const u = this.until.get(key);
+      if (u !== undefined && t < u && t >= u - this.suppressMs) return undefined;
+      this.until.set(key, t + this.suppressMs);
+    }
+    return { key, events: [e] };
+  }
+  sweep(now: number): void {
+    for (const [k, u] of this.until) if (u <= now) this.until.delete(k);
+  }
+  size(): number {
+    return this.until.size;
+  }
+  snapshot(): unknown {
+    return [...this.until];
+  }
+  restore(s: unknown): void {
+    for (const [k, v] of asEntries<number>(s, 'suppression')) this.until.set(k, v);
+  }
+}
+
+/** Insert keeping ascending time order; input is nearly sorted, so search from the end. */
+function insertByTime(arr: AuditEvent[], e: AuditEvent): void {
+  const t = time(e);
+  let i = arr.length;
+  while (i > 0 && time(arr[i - 1] as AuditEvent) > t) i--;
+  arr.splice(i, 0, e);
+}
+
+/** `count`: at least `threshold` matching events per key within `window`. Per key, only the latest
+ *  `threshold` events are kept: the oldest of them decides whether they all fit in the window. */
+export class CountState implements RuleState {
+  private readonly rings = new Map<string, AuditEvent[]>();
+  private readonly suppressed = new Map<string, number>();
+  private readonly key: KeyFn;
+  constructor(private readonly agg: Extract<CompiledAggregate, { type: 'count' }>) {
+    this.key = keyFn(agg.by);
+  }
+
+  onMatch(e: AuditEvent): Fire | undefined {
+    const key = this.key(e);
+    if (key === undefined) return undefined;
+    const t = time(e);
+    const until = this.suppressed.get(key);
+    if (until !== undefined) {
+      if (t < until) return undefined;
+      this.suppressed.delete(key);
+    }
+    let ring = this.rings.get(key);
+    if (!ring) {
+      ring = [];
+      this.rings.set(key, ring);
+    }
+    insertByTime(ring, e);
+    const n = this.agg.threshold;
+    if (ring.length > n) ring.shift();
+    if (ring.length < n) return undefined;
+    const first = time(ring[0] as AuditEvent);
+    const last = time(ring[n - 1] as AuditEvent);
+    if (last - first > this.agg.windowMs) return undefined;
+    this.rings.delete(key);
+    this.suppressed.set(key, Math.max(last, t) + this.agg.windowMs);
+    return { key, events: ring };
+  }
+  sweep(now: number): void {
+    const horizon = now - this.agg.windowMs;
+    for (const [k, ring] of this.rings) {
+      const last = ring[ring.length - 1];
+      if (!last || time(last) < horizon) this.rings.delete(k);
+    }
+    for (const [k, u] of this.suppressed) if (u <= now) this.suppressed.delete(k);
+  }
+  size(): number {
+    return this.rings.size + this.suppressed.size;
+  }
+  snapshot(): unknown {
+    return { rings: [...this.rings], suppressed: [...this.suppressed] };
+  }
+  restore(s: unknown): void {
+    const o = s as { rings?: unknown; suppressed?: unknown };
+    for (const [k, v] of asEntries<AuditEvent[]>(o.rings, 'count rings')) this.rings.set(k, v);
+    for (const [k, v] of asEntries<number>(o.suppressed, 'count suppression')) this.suppressed.set(k, v);
+  }
+}
+
+function valueStrings(v: unknown): string[] {
+  if (v === undefined || v === null || v === '') return [];
+  if (Array.isArray(v)) return v.filter((x) => x !== undefined && x !== null && x !== '').map((x) => String(x).toLowerCase());
+  return [String(v).toLowerCase()];
+}
+
+/** `distinct`: at least `threshold` different values of `field` per key within `window`. */
+export class DistinctState implements RuleState {
+  /** key → value → the latest event that carried it. */
+  private readonly seen = new Map<string, Map<string, AuditEvent>>();
+  private readonly suppressed = new Map<string, number>();
+  private readonly key: KeyFn;
+  private readonly field: FieldGetter;
+  constructor(private readonly agg: Extract<CompiledAggregate, { type: 'distinct' }>) {
+    this.key = keyFn(agg.by);
+    this.field = fieldGetter(agg.field);
+  }
+
+  onMatch(e: AuditEvent): Fire | undefined {
+    const values = valueStrings(this.field(e));
+    if (values.length === 0) return undefined;
+    const key = this.key(e);
+    if (key === undefined) return undefined;
+    const t = time(e);
+    const until = this.suppressed.get(key);
+    if (until !== undefined) {
+      if (t < until) return undefined;
+      this.suppressed.delete(key);
+    }
+    let m = this.seen.get(key);
+    if (!m) {
+      m = new Map();
+      this.seen.set(key, m);
+    }
+    let newest = t;
+    for (const v of values) {
+      const prev = m.get(v);
+      if (prev === undefined || time(prev) <= t) m.set(v, e);
+    }
+    if (m.size < this.agg.threshold) return undefined;
+    // Only now is pruning worth its cost: the map is at most `threshold` values large.
+    for (const ev of m.values()) if (time(ev) > newest) newest = time(ev);
+    const horizon = newest - this.agg.windowMs;
+    for (const [v, ev] of m) if (time(ev) < horizon) m.delete(v);
+    if (m.size < this.agg.threshold) return undefined;
+    this.seen.delete(key);
+    this.suppressed.set(key, newest + this.agg.windowMs);
+    return { key, events: [...new Set(m.values())] };
+  }
+  sweep(now: number): void {
+    const horizon = now - this.agg.windowMs;
+    for (const [k, m] of this.seen) {
+      for (const [v, ev] of m) if (time(ev) < horizon) m.delete(v);
+      if (m.size === 0) this.seen.delete(k);
+    }
+    for (const [k, u] of this.suppressed) if (u <= now) this.suppressed.delete(k);
+  }
+  size(): number {
+    return this.seen.size + this.suppressed.size;
+  }
+  snapshot(): unknown {
+    return { seen: [...this.seen].map(([k, m]) => [k, [...m]]), suppressed: [...this.suppressed] };
+  }
+  restore(s: unknown): void {
+    const o = s as { seen?: unknown; suppressed?: unknown };
+    for (const [k, v] of asEntries<[string, AuditEvent][]>(o.seen, 'distinct values')) this.seen.set(k, new Map(v));
+    for (const [k, v] of asEntries<number>(o.suppressed, 'distinct suppression')) this.suppressed.set(k, v);
+  }
+}
+
+interface Chain {
+  /** Time of the first step: the window is measured from it. */
+  readonly start: number;
+  readonly events: readonly AuditEvent[];
+}
+
+/** Most chains waiting per join key and step; beyond this the oldest is dropped (bounded state). */
+const MAX_CHAINS_PER_KEY = 16;
+
+/** `sequence`: step 0, then step 1, … matched in order with equal `by` values, all within `window` of step 0. */
+export class SequenceState implements RuleState {
+  /** waiting[i]: chains that completed steps 0..i-1 and wait for step i, by join value. Index 0 is unused. */
+  private readonly waiting: Map<string, Chain[]>[];
+  private readonly join: KeyFn[];
+  private readonly display: KeyFn[];
+  constructor(
+    private readonly agg: Extract<CompiledAggregate, { type: 'sequence' }>,
+    private readonly steps: readonly Predicate[],
+  ) {
+    this.waiting = agg.steps.map(() => new Map());
+    this.join = agg.steps.map((s) => joinValuesFn(s.by));
+    this.display = agg.steps.map((s) => keyFn(s.by));
+  }
+
+  onMatch(e: AuditEvent): Fire | undefined {
+    const t = time(e);
+    const last = this.steps.length - 1;
+    let fire: Fire | undefined;
+    // Last step first, so one event never completes two steps of the same chain.
+    for (let i = last; i >= 0; i--) {
+      if (!(this.steps[i] as Predicate)(e)) continue;
+      const v = (this.join[i] as KeyFn)(e);
+      if (v === undefined) continue;
+      if (i === 0) {
+        this.push(1, v, { start: t, events: [e] });
+        continue;
+      }
+      const waiting = this.waiting[i] as Map<string, Chain[]>;
+      const chains = waiting.get(v);
+      if (!chains) continue;
+      const idx = chains.findIndex((c) => Math.abs(t - c.start) <= this.agg.windowMs);
+      if (idx < 0) continue;
+      const [chain] = chains.splice(idx, 1) as [Chain];
+      if (chains.length === 0) waiting.delete(v);
+      const next: Chain = { start: chain.start, events: [...chain.events, e] };
+      if (i === last) {
+        if (!fire) fire = { key: (this.display[i] as KeyFn)(e) ?? v, events: next.events };
+      } else {
+        this.push(i + 1, v, next);
+      }
+    }
+    return fire;
+  }
+  private push(step: number, v: string, chain: Chain): void {
+    const m = this.waiting[step] as Map<string, Chain[]>;
+    const list = m.get(v);
+    if (!list) m.set(v, [chain]);
+    else {
+      list.push(chain);
+      if (list.length > MAX_CHAINS_PER_KEY) list.shift();
+    }
+  }
+  sweep(now: number): void {
+    const horizon = now - this.agg.windowMs;
+    for (let i = 1; i < this.waiting.length; i++) {
+      const m = this.waiting[i] as Map<string, Chain[]>;
+      for (const [v, chains] of m) {
+        const live = chains.filter((c) => c.start >= horizon);
+        if (live.length === 0) m.delete(v);
+        else if (live.length !== chains.length) m.set(v, live);
+      }
+    }
+  }
+  size(): number {
+    let n = 0;
+    for (const m of this.waiting) n += m.size;
+    return n;
+  }
+  snapshot(): unknown {
+    return this.waiting.map((m) => [...m]);
+  }
+  restore(s: unknown): void {
+    if (!Array.isArray(s) || s.length !== this.waiting.length) throw new Error('snapshot: sequence state does not match the rule’s steps');
+    s.forEach((entries, i) => {
+      for (const [k, v] of asEntries<Chain[]>(entries, 'sequence chains')) (this.waiting[i] as Map<string, Chain[]>).set(k, v);
+    });
+  }
+}
+
+/** `first_seen`: a value of `field` never seen for this key, once the rule has watched for `learn`. */
+export class FirstSeenState implements RuleState {
+  private readonly seen = new Map<string, Map<string, number>>();
+  private firstTime: number | undefined;
+  private readonly key: KeyFn;
+  private readonly field: FieldGetter;
+  constructor(private readonly agg: Extract<CompiledAggregate, { type: 'first_seen' }>) {
+    this.key = keyFn(agg.by);
+    this.field = fieldGetter(agg.field);
+  }
+
+  onMatch(e: AuditEvent): Fire | undefined {
+    const values = valueStrings(this.field(e));
+    if (values.length === 0) return undefined;
+    const key = this.key(e);
+    if (key === undefined) return undefined;
+    const t = time(e);
+    if (this.firstTime === undefined || t < this.firstTime) this.firstTime = t;
+    const learning = t < this.firstTime + this.agg.learnMs;
+    let m = this.seen.get(key);
+    if (!m) {
+      m = new Map();
+      this.seen.set(key, m);
+    }
+    let fresh = false;
+    for (const v of values) {
+      const prev = m.get(v);
+      if (prev === undefined || t - prev > this.agg.forgetMs) fresh = true;
+      if (prev === undefined || t > prev) m.set(v, t);
+    }
+    return fresh && !learning ? { key, events: [e] } : undefined;
+  }
+  sweep(now: number): void {
+    const horizon = now - this.agg.forgetMs;
+    for (const [k, m] of this.seen) {
+      for (const [v, t] of m) if (t < horizon) m.delete(v);
+      if (m.size === 0) this.seen.delete(k);
+    }
+  }
+  size(): number {
+    return this.seen.size;
+  }
+  snapshot(): unknown {
+    return { firstTime: this.firstTime ?? null, seen: [...this.seen].map(([k, m]) => [k, [...m]]) };
+  }
+  restore(s: unknown): void {
+    const o = s as { firstTime?: unknown; seen?: unknown };
+    if (typeof o.firstTime === 'number') this.firstTime = o.firstTime;
+    for (const [k, v] of asEntries<[string, number][]>(o.seen, 'first_seen values')) this.seen.set(k, new Map(v));
+  }
+}
+
+/** `dormant`: the identity acts after being unseen for at least `idle`. Reads the engine's shared last-seen map
+ *  (through the context), so it holds no state of its own. */
+export class DormantState implements RuleState {
+  private readonly target: boolean;
+  private readonly key: KeyFn;
+  constructor(private readonly agg: Extract<CompiledAggregate, { type: 'dormant' }>) {
+    this.target = agg.by.startsWith('user.target.');
+    this.key = keyFn([agg.by]);
+  }
+  onMatch(e: AuditEvent, ctx: EventContext): Fire | undefined {
+    const prev = this.target ? ctx.prevTargetTime : ctx.prevActorTime;
+    if (prev === undefined || time(e) - prev < this.agg.idleMs) return undefined;
+    const key = this.key(e);
+    return key === undefined ? undefined : { key, events: [e] };
+  }
+  sweep(): void {}
+  size(): number {
+    return 0;
+  }
+  snapshot(): unknown {
+    return null;
+  }
+  restore(): void {}
+}

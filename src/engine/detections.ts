@@ -1,0 +1,104 @@
+/** Building a Detection from a completed match: id, escalation, summary, capped evidence. */
+import { createHash } from 'node:crypto';
+import { MAX_DETECTION_EVENTS, MAX_EVIDENCE, type Detection } from '../core/detection';
+import type { AuditEvent, RawRef } from '../core/event';
+import { maxSeverity, type Severity } from '../core/severity';
+import type { CompiledRule } from '../rules/compiled';
+import { fieldGetter, type FieldGetter, type Predicate } from './match';
+
+export interface BoundEscalation {
+  readonly severity: Severity;
+  readonly when: Predicate;
+  readonly reason: string;
+}
+
+/** `{user.name} created {user.target.name}` → parts, once per rule. `{count}` is the number of evidence events. */
+export type SummaryPart = string | { readonly field: string; readonly get: FieldGetter };
+
+export function compileSummary(template: string): SummaryPart[] {
+  const parts: SummaryPart[] = [];
+  let last = 0;
+  for (const m of template.matchAll(/\{([^{}]+)\}/g)) {
+    if (m.index > last) parts.push(template.slice(last, m.index));
+    const field = (m[1] ?? '').trim();
+    parts.push({ field, get: fieldGetter(field) });
+    last = m.index + m[0].length;
+  }
+  if (last < template.length) parts.push(template.slice(last));
+  return parts;
+}
+
+const shown = (v: unknown): string | undefined => {
+  if (v === undefined || v === null || v === '') return undefined;
+  return Array.isArray(v) ? (v.length ? v.join(', ') : undefined) : String(v);
+};
+
+/** Fields come from the triggering event, else from the newest evidence event that has them (a sequence's
+ *  earlier steps); a field no event has renders as `?`. */
+export function renderSummary(parts: readonly SummaryPart[], events: readonly AuditEvent[], count: number): string {
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      out += p;
+      continue;
+    }
+    if (p.field === 'count') {
+      out += String(count);
+      continue;
+    }
+    let v: string | undefined;
+    for (let i = events.length - 1; i >= 0 && v === undefined; i--) v = shown(p.get(events[i] as AuditEvent));
+    out += v ?? '?';
+  }
+  return out;
+}
+
+const refText = (r: RawRef | undefined): string => (r ? `${r.file}:${r.line}:${r.index ?? ''}` : '');
+
+/** The same rule, key and evidence give the same id, so re-ingesting a file is idempotent. */
+export function detectionId(ruleId: string, key: string, events: readonly AuditEvent[]): string {
+  const h = createHash('sha256');
+  h.update(`${ruleId}\u0000${key}\u0000${refText(events[0]?.ref)}\u0000${refText(events[events.length - 1]?.ref)}`);
+  return `${ruleId}:${h.digest('hex').slice(0, 16)}`;
+}
+
+export interface DetectionParts {
+  readonly rule: CompiledRule;
+  readonly summary: readonly SummaryPart[];
+  readonly escalate: readonly BoundEscalation[];
+}
+
+export function buildDetection(r: DetectionParts, key: string, matched: readonly AuditEvent[], trigger: AuditEvent): Detection {
+  const sorted = matched.length > 1 ? [...matched].sort((a, b) => a['@timestamp'] - b['@timestamp']) : matched;
+  let severity = r.rule.ref.severity;
+  let escalation: string | undefined;
+  for (const esc of r.escalate) {
+    // An aggregate escalates when any of its evidence events matches, not only the last one.
+    if (sorted.some(esc.when)) {
+      severity = maxSeverity(severity, esc.severity);
+      escalation = esc.reason;
+      break;
+    }
+  }
+  const first = sorted[0] ?? trigger;
+  const events =
+    sorted.length <= MAX_DETECTION_EVENTS ? sorted : [...sorted.slice(0, MAX_DETECTION_EVENTS - 1), sorted[sorted.length - 1] as AuditEvent];
+  return {
+    id: detectionId(r.rule.id, key, sorted),
+    rule: r.rule.ref,
+    severity,
+    ...(escalation !== undefined ? { escalation } : {}),
+    '@timestamp': trigger['@timestamp'],
+    firstTimestamp: first['@timestamp'],
+    actor: {
+      ...(trigger['user.id'] !== undefined ? { id: trigger['user.id'] } : {}),
+      ...(trigger['user.name'] !== undefined ? { name: trigger['user.name'] } : {}),
+      kind: trigger['user.kind'],
+    },
+    key,
+    summary: renderSummary(r.summary, sorted, sorted.length),
+    evidence: sorted.slice(0, MAX_EVIDENCE).map((e) => e.ref),
+    evidenceCount: sorted.length,
+    events,
+  };
+}
