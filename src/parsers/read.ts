@@ -43,7 +43,7 @@ export async function expandInputs(paths: string[]): Promise<Array<{ path: strin
     try {
       st = await fsp.stat(p);
     } catch (err) {
-      throw new Error(`input not found or unreadable: ${p} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new Error(`input not found or unreadable: ${p} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
     }
     if (st.isDirectory()) await walk(p, out);
     else if (st.isFile()) out.push({ path: p, size: st.size });
@@ -312,7 +312,8 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
           }
         }
         if (parsed) {
-          const o = parseRecord(value, { file: path, line: startLine }, undefined, parseOpts);
+          // A whole document is addressed as line + index, even when it holds one record (index 0).
+          const o = parseRecord(value, { file: path, line: startLine, index: 0 }, undefined, parseOpts);
           // Large pages still come out in batches.
           const size = opts.batchSize ?? DEFAULT_BATCH;
           for (let i = 0; i < Math.max(o.events.length, o.rejects.length, 1); i += size) {

@@ -99,7 +99,7 @@ function parseValue(value: unknown, ref: RawRef, hint: FormatId | undefined, opt
   if (!isObj(value)) {
     return { format: hint ?? 'unknown', events: [], rejects: [reject(ref, hint ?? 'unknown', `expected a JSON object, got ${typeName(value)}`, raw === undefined ? excerptValue(value) : excerpt(raw))] };
   }
-  let format = hint ?? detectRecord(value);
+  const format = hint ?? detectRecord(value);
   if (format === undefined) {
     const page = unwrap(value);
     if (page !== undefined) return parsePage(page.items, ref, page.hint, opts);
