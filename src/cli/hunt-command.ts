@@ -11,7 +11,6 @@ import { ndjsonLines, renderJson } from '../report/json';
 import { renderTerminal } from '../report/terminal';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, useColor, type CliIO } from './io';
 import { createProgress } from './progress';
-import { spoolStdin } from './stdin';
 
 export interface HuntFlags {
   json?: boolean;
@@ -69,13 +68,6 @@ export function huntOptionsFrom(flags: HuntFlags, io: CliIO): Omit<HuntOptions, 
   };
 }
 
-/** Replaces the spooled stdin file's path with `-` everywhere in the result, so evidence reads `-:12`. */
-function relabel(result: HuntResult, from: string, to: string): HuntResult {
-  const needle = JSON.stringify(from).slice(1, -1);
-  const replacement = JSON.stringify(to).slice(1, -1);
-  return JSON.parse(JSON.stringify(result).split(needle).join(replacement)) as HuntResult;
-}
-
 export function exitCodeFor(result: HuntResult, failOn: Severity): number {
   const hit = SEVERITIES.some((s) => atLeast(s, failOn) && result.summary.bySeverity[s] > 0);
   return hit ? EXIT_FINDINGS : EXIT_OK;
@@ -88,23 +80,21 @@ export async function huntCommand(paths: string[], flags: HuntFlags, io: CliIO, 
   const { failOn, ...base } = huntOptionsFrom(flags, io);
   for (const p of paths) if (p !== '-' && !existsSync(p)) throw new UsageError(`input not found: ${p}`);
 
-  const spooled = paths.includes('-') ? await spoolStdin(io.stdin) : undefined;
   const progress = createProgress(io.stderr, flags.progress && flags.quiet !== true, io.now);
   let result: HuntResult;
   try {
     result = await runHunt(
       {
         ...base,
-        inputs: paths.map((p) => (p === '-' && spooled !== undefined ? spooled.file : p)),
+        inputs: paths,
+        stdin: io.stdin,
         onProgress: (p) => progress.update(p),
       },
       deps,
     );
   } finally {
     progress.stop();
-    await spooled?.cleanup();
   }
-  if (spooled !== undefined) result = relabel(result, spooled.file, '-');
 
   if (flags.json === true) io.stdout.write(renderJson(result));
   else if (flags.ndjson === true) for (const line of ndjsonLines(result)) io.stdout.write(line + '\n');

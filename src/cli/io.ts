@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** The streams and environment a CLI run uses, injectable so tests run `main()` in-process. */
 export interface OutStream {
   write(chunk: string): unknown;
@@ -8,7 +10,7 @@ export interface OutStream {
 export interface CliIO {
   readonly stdout: OutStream;
   readonly stderr: OutStream;
-  readonly stdin: NodeJS.ReadableStream;
+  readonly stdin: Readable;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Current time (epoch ms), for relative `--since 7d`. */
   now(): number;

@@ -5,12 +5,9 @@
  * (e.g. `bulkhead --help`) never pays for loading the engine, and so this package compiles while those
  * modules evolve: the shapes the hunt relies on are pinned in ports.ts and checked here at run time.
  */
-import type { HuntDeps, IncidentCorrelator, InputBatch, ReadOptions, RuleEngine } from './ports';
+import { expandInputs, readInput } from '../parsers';
+import type { HuntDeps, IncidentCorrelator, RuleEngine } from './ports';
 
-interface ParsersModule {
-  expandInputs(paths: readonly string[]): Promise<readonly string[]> | readonly string[];
-  readInput(path: string, opts?: ReadOptions): AsyncIterable<InputBatch>;
-}
 interface EngineModule {
   loadRules(dirs: readonly string[], lists?: unknown): unknown;
   loadLists(dirs: readonly string[], iocFiles: readonly string[]): unknown;
@@ -60,10 +57,8 @@ function unwrapLoad(loaded: unknown, key: 'rules' | 'lists'): unknown {
 
 export function defaultHuntDeps(): HuntDeps {
   return {
-    expandInputs: (paths) =>
-      load<ParsersModule>('../parsers', 'expandInputs', (m) => typeof m.expandInputs === 'function').expandInputs(paths),
-    readInput: (p, opts) =>
-      load<ParsersModule>('../parsers', 'readInput', (m) => typeof m.readInput === 'function').readInput(p, opts),
+    expandInputs,
+    readInput,
     createEngine: async ({ ruleDirs, listDirs, iocFiles }) => {
       const m = load<EngineModule>(
         '../engine',

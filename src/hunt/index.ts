@@ -3,7 +3,7 @@
  * correlate detections into incidents, and summarise. Memory stays bounded: events flow through one at a
  * time (plus the bounded reorder buffers); only detections, incidents and the first rejects are kept.
  */
-import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type { AuditEvent } from '../core/event';
 import type { Detection } from '../core/detection';
 import type { Incident } from '../core/incident';
@@ -11,7 +11,7 @@ import { SEVERITIES, type Severity } from '../core/severity';
 import { defaultHuntDeps } from './deps';
 import { mergeByTime, reorderWindowFor } from './merge';
 import { builtinListsDir, builtinRulesDir } from './paths';
-import type { HuntDeps, InputBatch, ParseReject } from './ports';
+import type { HuntDeps, ParseReject } from './ports';
 
 export type { ParseReject, InputBatch, HuntDeps } from './ports';
 export { mergeByTime, reorderWindowFor } from './merge';
@@ -43,6 +43,8 @@ export interface HuntOptions {
   until?: number;
   /** IANA zone for timestamps that carry none. */
   timezone?: string;
+  /** Where an input named `-` is read from (default process.stdin). */
+  stdin?: Readable;
   onProgress?(p: HuntProgress): void;
 }
 
@@ -110,23 +112,15 @@ export async function runHunt(opts: HuntOptions, deps: HuntDeps = defaultHuntDep
   }
   if (opts.inputs.length === 0) throw new HuntInputError('no input files given');
 
-  let paths: readonly string[];
+  let inputs: Array<{ path: string; size: number }>;
   try {
-    paths = await deps.expandInputs(opts.inputs);
+    inputs = await deps.expandInputs(opts.inputs);
   } catch (err) {
-    throw new HuntInputError(`cannot read input: ${(err as Error).message}`);
+    throw new HuntInputError((err as Error).message);
   }
-  if (paths.length === 0) throw new HuntInputError(`no input files found in ${opts.inputs.join(', ')}`);
-
-  const sizes = await Promise.all(
-    paths.map(async (p) => {
-      try {
-        return (await stat(p)).size;
-      } catch (err) {
-        throw new HuntInputError(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-    }),
-  );
+  if (inputs.length === 0) throw new HuntInputError(`no input files found in ${opts.inputs.join(', ')}`);
+  const paths = inputs.map((i) => i.path);
+  const sizes = inputs.map((i) => i.size);
   const bytesTotal = sizes.reduce((a, b) => a + b, 0);
 
   let engine;
@@ -160,12 +154,14 @@ export async function runHunt(opts: HuntOptions, deps: HuntDeps = defaultHuntDep
   // before they enter the merge, so out-of-range events never occupy the reorder buffers.
   async function* tallied(i: number): AsyncGenerator<readonly AuditEvent[]> {
     const f = files[i] as HuntFileSummary;
-    let batches: AsyncIterable<InputBatch>;
-    try {
-      batches = deps.readInput(f.file, opts.timezone === undefined ? {} : { timezone: opts.timezone });
-    } catch (err) {
-      throw new HuntInputError(`cannot read ${f.file}: ${(err as Error).message}`);
-    }
+    const batches = deps.readInput(f.file, {
+      ...(opts.timezone === undefined ? {} : { timezone: opts.timezone }),
+      ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
+      onBytes: (n) => {
+        bytesRead += n;
+        bytesDone[i] = (bytesDone[i] as number) + n;
+      },
+    });
     for await (const b of batches) {
       f.records += b.records;
       records += b.records;
@@ -180,10 +176,6 @@ export async function runHunt(opts: HuntOptions, deps: HuntDeps = defaultHuntDep
       }
       for (const r of b.rejects) f.formats[r.format] = (f.formats[r.format] ?? 0) + 1;
       for (const k of Array.isArray(b.formats) ? b.formats : Object.keys(b.formats)) f.formats[k] ??= 0;
-      if (b.bytesRead !== undefined) {
-        bytesRead += b.bytesRead - (bytesDone[i] as number);
-        bytesDone[i] = b.bytesRead;
-      }
       onProgress?.({ bytesRead, bytesTotal, records });
       let events = b.events;
       if (since !== undefined || until !== undefined) {
@@ -193,9 +185,9 @@ export async function runHunt(opts: HuntOptions, deps: HuntDeps = defaultHuntDep
       f.events += events.length;
       if (events.length > 0) yield events;
     }
-    // Parsers that do not report bytes still move the bar, a file at a time.
-    bytesRead += (sizes[i] as number) - (bytesDone[i] as number);
-    bytesDone[i] = sizes[i] as number;
+    // A .gz file reports compressed bytes and stdin has no size: settle the file's share once it ends.
+    bytesRead += Math.max(0, (sizes[i] as number) - (bytesDone[i] as number));
+    bytesDone[i] = Math.max(sizes[i] as number, bytesDone[i] as number);
     onProgress?.({ bytesRead, bytesTotal, records });
   }
 

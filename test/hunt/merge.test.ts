@@ -1,0 +1,124 @@
+import fc from 'fast-check';
+import { MinHeap } from '../../src/hunt/heap';
+import { mergeByTime, reorderWindowFor, MIN_REORDER_WINDOW, DEFAULT_REORDER_WINDOW } from '../../src/hunt/merge';
+
+interface Item {
+  t: number;
+  src: string;
+  seq: number;
+}
+
+/** A source that yields `items` in batches of `size`, asynchronously, as the parsers do. */
+async function* batches(items: readonly Item[], size = 3): AsyncGenerator<Item[]> {
+  for (let i = 0; i < items.length; i += size) {
+    await Promise.resolve();
+    yield items.slice(i, i + size);
+  }
+}
+
+const mk = (src: string, times: number[]): Item[] => times.map((t, seq) => ({ t, src, seq }));
+
+async function collect(sources: Item[][], window?: number, size?: number): Promise<{ out: Item[]; late: number }> {
+  const out: Item[] = [];
+  const stats = await mergeByTime(
+    sources.map((s) => batches(s, size)),
+    (i) => i.t,
+    (i) => out.push(i),
+    window,
+  );
+  expect(stats.emitted).toBe(out.length);
+  return { out, late: stats.late };
+}
+
+describe('MinHeap', () => {
+  it('pops in key order, equal keys first-in first-out', () => {
+    const h = new MinHeap<string>();
+    [5, 1, 3, 1, 9, 3, 0].forEach((k, i) => h.push(`${k}:${i}`, k));
+    const out: string[] = [];
+    while (h.size > 0) out.push(h.pop() as string);
+    expect(out).toEqual(['0:6', '1:1', '1:3', '3:2', '3:5', '5:0', '9:4']);
+    expect(h.pop()).toBeUndefined();
+    expect(h.peekKey()).toBe(Infinity);
+  });
+});
+
+describe('mergeByTime', () => {
+  it('interleaves files by time, including a newest-first file', async () => {
+    const a = mk('a', [1, 4, 7, 10]);
+    const newestFirst = mk('b', [9, 8, 5, 2]); // an API page: newest record first
+    const c = mk('c', [3, 6]);
+    const { out, late } = await collect([a, newestFirst, c]);
+    expect(out.map((i) => i.t)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(late).toBe(0);
+  });
+
+  it('keeps file order for equal timestamps within a file', async () => {
+    const { out } = await collect([mk('a', [5, 5, 5, 1])]);
+    expect(out.map((i) => `${i.t}/${i.seq}`)).toEqual(['1/3', '5/0', '5/1', '5/2']);
+  });
+
+  it('emits items displaced beyond the window anyway and counts them late', async () => {
+    // Wholly reversed, 10 items, window 3: sorting needs the whole file, so some come out late.
+    const items = mk('a', [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    const { out, late } = await collect([items], 3, 2);
+    expect(out).toHaveLength(10);
+    expect(new Set(out.map((i) => i.t)).size).toBe(10);
+    expect(late).toBeGreaterThan(0);
+  });
+
+  it('handles empty sources and no sources', async () => {
+    expect((await collect([[], mk('a', [2, 1]), []])).out.map((i) => i.t)).toEqual([1, 2]);
+    expect((await collect([])).out).toEqual([]);
+  });
+
+  it('propagates a source error and closes the other sources', async () => {
+    let closed = false;
+    async function* good(): AsyncGenerator<Item[]> {
+      try {
+        for (let i = 0; i < 100; i++) yield mk('g', [i]);
+      } finally {
+        closed = true;
+      }
+    }
+    async function* bad(): AsyncGenerator<Item[]> {
+      yield mk('b', [0]);
+      throw new Error('disk on fire');
+    }
+    await expect(mergeByTime([good(), bad()], (i) => i.t, () => undefined, 2)).rejects.toThrow('disk on fire');
+    expect(closed).toBe(true);
+  });
+
+  it('property: sorted output, nothing lost, whenever displacement stays within the window', async () => {
+    const source = fc
+      .array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 })
+      .chain((ts) => {
+        const sorted = [...ts].sort((x, y) => x - y);
+        // Displace by swapping within blocks of at most 4 items: no item moves more than 3 places.
+        return fc.array(fc.nat(), { minLength: sorted.length, maxLength: sorted.length }).map((keys) => {
+          const out = [...sorted];
+          for (let b = 0; b < out.length; b += 4) {
+            const block = out.slice(b, b + 4).map((t, j) => ({ t, k: keys[b + j] ?? 0 }));
+            block.sort((x, y) => x.k - y.k).forEach((x, j) => (out[b + j] = x.t));
+          }
+          return out;
+        });
+      });
+    await fc.assert(
+      fc.asyncProperty(fc.array(source, { maxLength: 5 }), fc.integer({ min: 1, max: 5 }), async (files, size) => {
+        const sources = files.map((ts, f) => mk(String(f), ts));
+        const { out, late } = await collect(sources, 4, size);
+        const times = out.map((i) => i.t);
+        expect(times).toEqual([...times].sort((x, y) => x - y));
+        expect(out).toHaveLength(files.reduce((n, f) => n + f.length, 0));
+        expect(late).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('sizes the window to the number of sources within the budget', () => {
+    expect(reorderWindowFor(1)).toBe(DEFAULT_REORDER_WINDOW);
+    expect(reorderWindowFor(50)).toBe(2_000);
+    expect(reorderWindowFor(10_000)).toBe(MIN_REORDER_WINDOW);
+  });
+});
