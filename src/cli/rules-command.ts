@@ -2,23 +2,8 @@
 import { existsSync } from 'node:fs';
 import { SEVERITIES, severityRank } from '../core/severity';
 import { builtinListsDir, builtinRulesDir } from '../hunt/paths';
-import { formatLoadError, type LoadError } from '../rules/load-error';
-import { loadRules } from '../rules/loader';
-import type { CompiledRule } from '../rules/compiled';
+import { formatLoadError, loadLists, loadRules, runRuleExamples, type LoadError } from '../engine';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io';
-
-/** One example's outcome as the engine reports it. */
-export interface ExampleOutcome {
-  readonly name: string;
-  readonly ok: boolean;
-  /** Why it failed. */
-  readonly message?: string;
-}
-
-interface ExamplesModule {
-  runRuleExamples(rule: CompiledRule, lists?: unknown): readonly ExampleOutcome[] | Promise<readonly ExampleOutcome[]>;
-  loadLists(dirs: readonly string[], iocFiles?: readonly string[]): { lists: unknown; errors: LoadError[] };
-}
 
 function dirsOrBuiltin(dirs: readonly string[]): string[] {
   const list = dirs.length === 0 ? [builtinRulesDir()] : [...dirs];
@@ -65,9 +50,9 @@ export async function rulesListCommand(
 
 export async function rulesValidateCommand(dirs: string[], io: CliIO): Promise<number> {
   const list = dirsOrBuiltin(dirs);
-  const { lists, errors: listErrors } = engineModule().loadLists([builtinListsDir()]);
+  const { lists, errors: listErrors } = loadLists([builtinListsDir()]);
   // Validating against the loaded lists also catches `|list` references to lists that do not exist.
-  const { rules, errors } = loadRules(list, lists as Parameters<typeof loadRules>[1]);
+  const { rules, errors } = loadRules(list, lists);
   const all = [...listErrors, ...errors];
   if (all.length > 0) {
     printErrors(all, io);
@@ -77,20 +62,10 @@ export async function rulesValidateCommand(dirs: string[], io: CliIO): Promise<n
   return EXIT_OK;
 }
 
-function engineModule(): ExamplesModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- bound at run time on purpose (see header)
-  const m = require('../engine') as Partial<ExamplesModule>;
-  if (typeof m.runRuleExamples !== 'function' || typeof m.loadLists !== 'function') {
-    throw new Error('internal: src/engine exports no runRuleExamples / loadLists');
-  }
-  return m as ExamplesModule;
-}
-
 export async function rulesTestCommand(dirs: string[], io: CliIO): Promise<number> {
   const list = dirsOrBuiltin(dirs);
-  const engine = engineModule();
-  const { lists, errors: listErrors } = engine.loadLists([builtinListsDir()]);
-  const { rules, errors } = loadRules(list, lists as Parameters<typeof loadRules>[1]);
+  const { lists, errors: listErrors } = loadLists([builtinListsDir()]);
+  const { rules, errors } = loadRules(list, lists);
   if (listErrors.length + errors.length > 0) {
     printErrors([...listErrors, ...errors], io);
     return EXIT_USAGE;
@@ -98,10 +73,10 @@ export async function rulesTestCommand(dirs: string[], io: CliIO): Promise<numbe
   let passed = 0;
   let failed = 0;
   for (const rule of rules) {
-    for (const o of await engine.runRuleExamples(rule, lists)) {
-      if (o.ok) passed++;
+    for (const o of runRuleExamples(rule, lists)) {
+      if (o.passed) passed++;
       else failed++;
-      io.stdout.write(`${o.ok ? 'pass' : 'FAIL'}  ${rule.id}: ${o.name}${o.ok || o.message === undefined ? '' : ` — ${o.message}`}\n`);
+      io.stdout.write(`${o.passed ? 'pass' : 'FAIL'}  ${rule.id} #${o.index + 1} ${o.name}${o.passed ? '' : `: ${o.message}`}\n`);
     }
   }
   io.stdout.write(`${passed} passed, ${failed} failed, ${rules.length} rule(s)\n`);
