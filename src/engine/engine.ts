@@ -206,7 +206,7 @@ function makeState(rule: CompiledRule, sels: ReadonlyMap<string, Predicate>): Ru
     case 'sequence':
       return new SequenceState(
         a,
-        a.steps.map((s) => sels.get(s.selection) as Predicate),
+        a.steps.map((s) => bindCondition(s.when, sels)),
       );
     case 'first_seen':
       return new FirstSeenState(a);

@@ -26,7 +26,8 @@ export type CompiledAggregate =
   | {
       readonly type: 'sequence';
       readonly windowMs: number;
-      readonly steps: readonly { readonly selection: string; readonly by: readonly string[] }[];
+      /** Each step's `selection` is a condition expression over the rule's selections (usually one name). */
+      readonly steps: readonly { readonly selection: string; readonly when: ConditionNode; readonly by: readonly string[] }[];
     }
   | {
       readonly type: 'first_seen';
@@ -143,14 +144,20 @@ function compileAggregate(
       return { type: 'distinct', field: a.field, by: a.by, windowMs: parseDuration(a.window), threshold: a.threshold };
     case 'sequence': {
       const width = a.steps[0]?.by.length ?? 0;
-      a.steps.forEach((s, i) => {
-        if (!selections.has(s.selection)) {
-          problems.push({ path: `aggregate.steps[${i}].selection`, message: `unknown selection ${JSON.stringify(s.selection)} (defined: ${[...selections.keys()].join(', ')})` });
+      const steps = a.steps.map((s, i) => {
+        let when: ConditionNode = { k: 'sel', name: s.selection };
+        try {
+          // A step names one selection, or combines them like a condition (`created and not provisioning`).
+          when = parseCondition(s.selection, [...selections.keys()]);
+        } catch (err) {
+          if (!(err instanceof ConditionError)) throw err;
+          problems.push({ path: `aggregate.steps[${i}].selection`, message: err.message });
         }
         checkFields(s.by, `aggregate.steps[${i}].by`);
         if (s.by.length !== width) problems.push({ path: `aggregate.steps[${i}].by`, message: `every step must join on the same number of fields (step 0 has ${width})` });
+        return { selection: s.selection, when, by: s.by };
       });
-      return { type: 'sequence', windowMs: parseDuration(a.window), steps: a.steps };
+      return { type: 'sequence', windowMs: parseDuration(a.window), steps };
     }
     case 'first_seen':
       checkFields(a.by, 'aggregate.by');

@@ -1,0 +1,266 @@
+/**
+ * Correlation: detections about the same intruder become one incident. "The same intruder" means the same
+ * identity, or an identity linked to it by the audit trail: a user it created, added to a group, gave a
+ * token or SSH key, or granted a permission (Cloudflare: the Smartsheet account created a user, and that user
+ * had to be contained with it). Links come from `observe`, which sees every event; detections come from `add`.
+ *
+ * State is bounded by the gap: links older than the gap and incidents idle for longer than the gap are no
+ * longer indexed (closed incidents stay in `incidents()`, which is output, not working state).
+ */
+import { createHash } from 'node:crypto';
+import type { Detection, Identity } from '../core/detection';
+import type { AuditEvent } from '../core/event';
+import type { Incident, LinkedIdentity, LinkRelation, TimelineEntry } from '../core/incident';
+import { maxSeverity, severityRank, type Severity } from '../core/severity';
+import { CATEGORY_LABELS } from './labels';
+
+export const DEFAULT_GAP_MS = 7 * 86_400_000;
+
+export interface CorrelatorOptions {
+  /** A detection joins an incident only if the incident's last detection is at most this long before (or
+   *  after) it; links older than this are forgotten. Default 7 days. */
+  readonly gapMs?: number;
+}
+
+/** Names that stand for "nobody in particular": linking through them would merge unrelated incidents. */
+const NON_IDENTITIES: ReadonlySet<string> = new Set(['anonymous', 'system', 'unknown', '-', '']);
+
+interface Link {
+  readonly child: Identity;
+  readonly parent: Identity;
+  readonly relation: Exclude<LinkRelation, 'actor'>;
+  readonly time: number;
+}
+
+interface WorkingIncident {
+  readonly id: string;
+  readonly actor: Identity;
+  readonly identities: LinkedIdentity[];
+  readonly keys: Set<string>;
+  readonly detections: Detection[];
+  first: number;
+  last: number;
+  severity: Severity;
+}
+
+/** Lower-cased id and name: an identity is matched by either. */
+function identityKeys(i: Identity): string[] {
+  if (i.kind === 'anonymous' || i.kind === 'system') return [];
+  const out: string[] = [];
+  for (const v of [i.id, i.name]) {
+    if (v === undefined) continue;
+    const k = v.toLowerCase();
+    if (!NON_IDENTITIES.has(k)) out.push(k);
+  }
+  return out;
+}
+
+const label = (i: Identity): string => i.name ?? i.id ?? i.kind;
+
+function relationOf(e: AuditEvent): Link['relation'] | undefined {
+  const a = e['event.action'];
+  if (a === 'user.created') return 'created';
+  if (a === 'group.member.added') return 'added-to-group';
+  if (a === 'ssh.key.added' || (a.startsWith('token.') && a.endsWith('.created'))) return 'granted-token';
+  if (a.startsWith('permission.') && a.endsWith('.granted')) return 'granted-permission';
+  if (a === 'role.admin.granted') return 'granted-permission';
+  return undefined;
+}
+
+export class Correlator {
+  private readonly gapMs: number;
+  /** child key → links naming it as the child (newest last). */
+  private readonly parentsOf = new Map<string, Link[]>();
+  /** parent key → links it made. */
+  private readonly childrenOf = new Map<string, Link[]>();
+  /** identity key → the live incident that holds it. */
+  private readonly byIdentity = new Map<string, WorkingIncident>();
+  private readonly all: WorkingIncident[] = [];
+  private readonly byDetection = new Map<string, WorkingIncident>();
+  private maxTime = -Infinity;
+  private lastPrune = -Infinity;
+
+  constructor(options: CorrelatorOptions = {}) {
+    this.gapMs = options.gapMs ?? DEFAULT_GAP_MS;
+  }
+
+  /** Records the identity link an event makes, if any. Call it for every event, before `add` for its detections. */
+  observe(e: AuditEvent): void {
+    const t = e['@timestamp'];
+    if (t > this.maxTime) this.maxTime = t;
+    if (this.maxTime - this.lastPrune > this.gapMs / 7) this.prune();
+    const relation = relationOf(e);
+    if (!relation) return;
+    const parent: Identity = { ...(e['user.id'] ? { id: e['user.id'] } : {}), ...(e['user.name'] ? { name: e['user.name'] } : {}), kind: e['user.kind'] };
+    const child: Identity = {
+      ...(e['user.target.id'] ? { id: e['user.target.id'] } : {}),
+      ...(e['user.target.name'] ? { name: e['user.target.name'] } : {}),
+      kind: e['user.target.kind'] ?? 'human',
+    };
+    const pk = identityKeys(parent);
+    const ck = identityKeys(child);
+    if (pk.length === 0 || ck.length === 0 || ck.some((k) => pk.includes(k))) return; // self-grants link nothing
+    const link: Link = { child, parent, relation, time: t };
+    for (const k of ck) push(this.parentsOf, k, link);
+    for (const k of pk) push(this.childrenOf, k, link);
+    // A parent already under investigation brings the new identity into its incident at once.
+    const inc = this.live(pk, t);
+    if (inc) this.addIdentity(inc, { identity: child, relation, via: label(parent), '@timestamp': t });
+  }
+
+  /** Files a detection into the incident of its actor (or of the identity that created / granted its actor),
+   *  or opens a new incident. Adding the same detection id twice changes nothing. */
+  add(d: Detection): Incident {
+    const seen = this.byDetection.get(d.id);
+    if (seen) return freeze(seen);
+    const t = d['@timestamp'];
+    if (t > this.maxTime) this.maxTime = t;
+    const keys = identityKeys(d.actor);
+    let inc = keys.length > 0 ? this.live(keys, t) : undefined;
+    if (!inc && keys.length > 0) {
+      // The actor was created / granted by someone whose incident is open: it is part of that intrusion.
+      for (const k of keys) {
+        for (const l of this.parentsOf.get(k) ?? []) {
+          if (Math.abs(t - l.time) > this.gapMs) continue;
+          inc = this.live(identityKeys(l.parent), t);
+          if (inc) {
+            this.addIdentity(inc, { identity: l.child, relation: l.relation, via: label(l.parent), '@timestamp': l.time });
+            break;
+          }
+        }
+        if (inc) break;
+      }
+    }
+    if (!inc) inc = this.open(d, keys);
+    inc.detections.push(d);
+    inc.first = Math.min(inc.first, d.firstTimestamp, t);
+    inc.last = Math.max(inc.last, t);
+    inc.severity = maxSeverity(inc.severity, d.severity);
+    this.byDetection.set(d.id, inc);
+    return freeze(inc);
+  }
+
+  incidents(): Incident[] {
+    return this.all
+      .map(freeze)
+      .sort((a, b) => a.firstTimestamp - b.firstTimestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Working-state sizes, for memory checks. */
+  stats(): { links: number; indexedIdentities: number; incidents: number } {
+    let links = 0;
+    for (const l of this.parentsOf.values()) links += l.length;
+    return { links, indexedIdentities: this.byIdentity.size, incidents: this.all.length };
+  }
+
+  private open(d: Detection, keys: string[]): WorkingIncident {
+    const inc: WorkingIncident = {
+      id: `inc-${createHash('sha256').update(d.id).digest('hex').slice(0, 16)}`,
+      actor: d.actor,
+      identities: [],
+      keys: new Set(),
+      detections: [],
+      first: d.firstTimestamp,
+      last: d['@timestamp'],
+      severity: d.severity,
+    };
+    this.all.push(inc);
+    if (keys.length === 0) return inc; // anonymous / system: its own incident, never joined by identity
+    this.addIdentity(inc, { identity: d.actor, relation: 'actor', '@timestamp': d.firstTimestamp });
+    // Identities the actor created or granted recently come with it.
+    for (const k of keys) {
+      for (const l of this.childrenOf.get(k) ?? []) {
+        if (Math.abs(d['@timestamp'] - l.time) > this.gapMs) continue;
+        this.addIdentity(inc, { identity: l.child, relation: l.relation, via: label(l.parent), '@timestamp': l.time });
+      }
+    }
+    return inc;
+  }
+
+  private addIdentity(inc: WorkingIncident, li: LinkedIdentity): void {
+    const keys = identityKeys(li.identity);
+    if (keys.length === 0 || keys.some((k) => inc.keys.has(k))) {
+      for (const k of keys) inc.keys.add(k);
+      return;
+    }
+    inc.identities.push(li);
+    for (const k of keys) {
+      inc.keys.add(k);
+      // An identity already in another live incident stays there: the earlier one is the better story.
+      if (!this.byIdentity.has(k)) this.byIdentity.set(k, inc);
+    }
+  }
+
+  /** The live incident holding one of these keys, whose last detection is within the gap of `t`. */
+  private live(keys: readonly string[], t: number): WorkingIncident | undefined {
+    for (const k of keys) {
+      const inc = this.byIdentity.get(k);
+      if (inc && Math.abs(t - inc.last) <= this.gapMs) return inc;
+    }
+    return undefined;
+  }
+
+  private prune(): void {
+    const horizon = this.maxTime - this.gapMs;
+    for (const index of [this.parentsOf, this.childrenOf]) {
+      for (const [k, links] of index) {
+        const keep = links.filter((l) => l.time >= horizon);
+        if (keep.length === 0) index.delete(k);
+        else if (keep.length !== links.length) index.set(k, keep);
+      }
+    }
+    for (const [k, inc] of this.byIdentity) if (inc.last < horizon) this.byIdentity.delete(k);
+    this.lastPrune = this.maxTime;
+  }
+}
+
+function push(m: Map<string, Link[]>, k: string, l: Link): void {
+  const list = m.get(k);
+  if (list) list.push(l);
+  else m.set(k, [l]);
+}
+
+function freeze(inc: WorkingIncident): Incident {
+  const detections = [...inc.detections].sort((a, b) => a['@timestamp'] - b['@timestamp'] || (a.id < b.id ? -1 : 1));
+  const timeline: TimelineEntry[] = detections.map((d) => ({
+    '@timestamp': d['@timestamp'],
+    detectionId: d.id,
+    ruleId: d.rule.id,
+    severity: d.severity,
+    actor: label(d.actor),
+    summary: d.summary,
+  }));
+  return {
+    id: inc.id,
+    status: 'open',
+    severity: inc.severity,
+    title: titleOf(inc.actor, detections),
+    actor: inc.actor,
+    identities: [...inc.identities],
+    firstTimestamp: inc.first,
+    lastTimestamp: inc.last,
+    detections,
+    timeline,
+  };
+}
+
+/** `svc-smartsheet: privilege escalation, repository exfiltration (+3)`: the two most severe categories, then
+ *  how many more there are. */
+export function titleOf(actor: Identity, detections: readonly Detection[]): string {
+  const best = new Map<string, Severity>();
+  const order: string[] = [];
+  for (const d of detections) {
+    const c = d.rule.category;
+    const prev = best.get(c);
+    if (prev === undefined) order.push(c);
+    best.set(c, prev === undefined ? d.severity : maxSeverity(prev, d.severity));
+  }
+  const cats = order
+    .map((c, i) => ({ c, i, r: severityRank(best.get(c) as Severity) }))
+    .sort((a, b) => b.r - a.r || a.i - b.i)
+    .map((x) => CATEGORY_LABELS[x.c as keyof typeof CATEGORY_LABELS] ?? x.c);
+  const shown = cats.slice(0, 2).join(', ');
+  const more = cats.length > 2 ? ` (+${cats.length - 2})` : '';
+  const who = actor.kind === 'anonymous' || actor.kind === 'system' ? (detections[0]?.key ?? actor.kind) : label(actor);
+  return `${who}: ${shown}${more}`;
+}

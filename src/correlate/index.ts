@@ -1,0 +1,2 @@
+export { Correlator, DEFAULT_GAP_MS, titleOf, type CorrelatorOptions } from './correlator';
+export { CATEGORY_LABELS } from './labels';
