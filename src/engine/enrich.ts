@@ -46,7 +46,8 @@ export class Enricher {
     this.prevActorTime = this.seen(id, name);
     if (this.prevActorTime !== undefined) e['bulkhead.actor.idle_days'] = idleDays(t, this.prevActorTime);
     if (id !== undefined) this.touch(id, t);
-    if (name !== undefined) this.touch(name, t);
+    // User names are case-insensitive in every Atlassian product; ids are opaque and kept as they are.
+    if (name !== undefined) this.touch(name.toLowerCase(), t);
   }
 
   private isService(name: string | undefined, email: string | undefined): boolean {
@@ -62,7 +63,7 @@ export class Enricher {
 
   private seen(id: string | undefined, name: string | undefined): number | undefined {
     const byId = id !== undefined ? this.lastSeen.get(id) : undefined;
-    const byName = name !== undefined ? this.lastSeen.get(name) : undefined;
+    const byName = name !== undefined ? this.lastSeen.get(name.toLowerCase()) : undefined;
     if (byId === undefined) return byName;
     return byName === undefined || byId >= byName ? byId : byName;
   }

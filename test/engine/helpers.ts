@@ -38,10 +38,9 @@ export function ruleErrors(over: Record<string, unknown>, lists?: ListSet): stri
 
 let line = 0;
 /** A full event from a partial one; `@timestamp` may be ISO text or ms; each gets a fresh ref line. */
-export function ev(partial: Record<string, unknown>): AuditEvent {
+export function ev(partial: Record<string, unknown>, refLine?: number): AuditEvent {
   line++;
-  const e = exampleEvent({ 'event.action': 'user.login', '@timestamp': 0, ...partial }, { file: 'test', example: 0, event: line });
-  return e;
+  return exampleEvent({ 'event.action': 'user.login', '@timestamp': 0, ...partial }, { file: 'test', example: 0, event: refLine ?? line });
 }
 
 export const MIN = 60_000;
