@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Info } from 'luxon';
 import type { AuditEvent, FormatId, Product } from '../core/event';
+import { looksLikeAccessLine } from './formats/bitbucket-dc-access';
 import { csvLayout, readCsv, splitCsvHeader } from './formats/csv';
 import { MAX_LINE_BYTES, parseLine, parseRecord } from './record';
 import type { InputBatch, ParseOptions, ParseOutcome, ParseReject } from './types';
@@ -305,7 +306,7 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
         } catch (err) {
           parsed = false;
           // Not one document after all: maybe NDJSON whose first line is broken. Read it line by line then.
-          if (hasLaterJsonLine(text)) {
+          if (!opensPrettyDocument(text) || hasLaterJsonLine(text)) {
             for (const batch of readLinesFromText(text, path, parseOpts, batcher)) yield batch;
           } else {
             batcher.reject({ file: path, line: startLine, format: 'unknown', reason: `malformed JSON document: ${(err as Error).message}`, excerpt: excerpt(text.slice(0, 400).trimStart()) });
@@ -365,11 +366,19 @@ function lineOfFirstChar(text: string): number {
   return line;
 }
 
+/** A pretty-printed document starts with `{` or `[` alone on its line; a broken one is one reject, not one per line. */
+function opensPrettyDocument(text: string): boolean {
+  const m = /^[\s\ufeff]*([{[])[ \t\r]*(\n|$)/.exec(text);
+  return m !== null;
+}
+
+/** Whether a text that failed to parse as one document has later lines that are records on their own. */
 function hasLaterJsonLine(text: string): boolean {
   const lines = text.split('\n');
   for (let i = 1; i < lines.length; i++) {
     const l = lines[i]!.trim();
-    if (l.startsWith('{') && l.endsWith('}')) {
+    if (looksLikeAccessLine(l)) return true;
+    if ((l.startsWith('{') && l.endsWith('}')) || (l.startsWith('[') && l.endsWith(']'))) {
       try {
         JSON.parse(l);
         return true;

@@ -11,6 +11,7 @@ import {
   addTarget,
   draft,
   needStr,
+  needTime,
   obj,
   parseIsoMs,
   str,
@@ -81,12 +82,13 @@ function addSpace(e: EventDraft, space: Json): void {
 
 /** The time a pushed payload (Forge event, webhook body) happened: its own field when it has one, else delivery time. */
 export function pushedTime(rec: Json, opts: ParseOptions, what: string, ...fallbacks: Array<string | undefined>): number {
-  for (const v of [rec['eventCreatedDate'], rec['timestamp'], ...fallbacks]) {
-    if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v < 1e11 ? v * 1000 : v;
-    if (typeof v === 'string') {
-      const ms = parseIsoMs(v);
-      if (ms !== undefined) return ms;
-    }
+  // A time field that is present but unreadable is a bad record, not a reason to fall back to delivery time.
+  for (const k of ['eventCreatedDate', 'timestamp']) {
+    if (rec[k] !== undefined && rec[k] !== null) return needTime(rec, k);
+  }
+  for (const v of fallbacks) {
+    const ms = v === undefined ? undefined : parseIsoMs(v);
+    if (ms !== undefined) return ms;
   }
   if (opts.receivedAt !== undefined) return opts.receivedAt;
   throw new RecordError(`${what} payload carries no time and no delivery time (receivedAt) was given`);
