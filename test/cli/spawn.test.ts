@@ -1,0 +1,43 @@
+/** One real run of the built CLI (`node bin/bulkhead.js`), as a user or a script runs it. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, tempDir, writeFixture } from './support';
+
+describe('bin/bulkhead.js (built dist/)', () => {
+  beforeAll(() => {
+    // What `npm test`'s pretest does; repeated here so this file also passes when run on its own.
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: REPO_ROOT,
+      stdio: 'pipe',
+    });
+  }, 120_000);
+
+  const bulkhead = (args: string[], input?: string) =>
+    spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/bulkhead.js'), ...args], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      input: input ?? '',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+
+  it('exits 1 on findings, 0 below --fail-on, 2 on a missing input', () => {
+    const { file, adminLine } = writeFixture(tempDir());
+    const hit = bulkhead(['hunt', file]);
+    expect(hit.status).toBe(1);
+    expect(hit.stdout).toContain(`${file}:${adminLine}`);
+    expect(hit.stderr).toBe(''); // stderr is not a TTY: no progress bar
+    expect(bulkhead(['hunt', '--fail-on', 'critical', file]).status).toBe(0);
+    const missing = bulkhead(['hunt', path.join(tempDir(), 'nope.log')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/input not found: .*nope\.log/);
+  });
+
+  it('reads stdin and writes NDJSON', () => {
+    const { file } = writeFixture(tempDir());
+    const r = bulkhead(['hunt', '--ndjson', '-'], readFileSync(file, 'utf8'));
+    expect(r.status).toBe(1);
+    const first = JSON.parse(r.stdout.split('\n')[0] ?? '') as { type: string; schema: string };
+    expect(first).toMatchObject({ type: 'summary', schema: 'bulkhead.hunt/v1' });
+  });
+});
