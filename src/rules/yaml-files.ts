@@ -28,7 +28,7 @@ export function readYaml(file: string): YamlRead {
   } catch (err) {
     return { ok: false, error: { file, message: `cannot read: ${(err as Error).message}` } };
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0]?.line;
