@@ -1,0 +1,113 @@
+import type { Detection } from '../../src/core/detection';
+import type { AuditEvent } from '../../src/core/event';
+import { Correlator } from '../../src/correlate';
+import { Engine } from '../../src/engine';
+import { ListSet } from '../../src/lists';
+import { DAY, HOUR, MIN, T0, ev, rule } from '../engine/helpers';
+
+const lists = new ListSet([{ name: 'service-account-patterns', description: '', kind: 'glob', entries: ['svc-*'], sources: [] }]);
+const rules = [
+  rule({ id: 'user-created', category: 'account-creation', severity: 'medium', detection: { s: { 'event.action': 'user.created' }, condition: 's' } }),
+  rule({ id: 'admin-added', category: 'privilege-escalation', severity: 'critical', detection: { s: { 'event.action': 'group.member.added', 'group.name': 'jira-administrators' }, condition: 's' } }),
+  rule({ id: 'archive', category: 'repo-exfiltration', severity: 'high', detection: { s: { 'event.action': 'repository.archive.downloaded' }, condition: 's' } }),
+  rule({ id: 'search', category: 'sensitive-search', severity: 'low', detection: { s: { 'event.action': 'search.performed' }, condition: 's' } }),
+  rule({ id: 'login-fail', category: 'brute-force', severity: 'low', detection: { s: { 'event.action': 'user.login.failed' }, condition: 's' } }),
+];
+
+/** Events through engine and correlator, as a host would wire them. */
+function pipeline(events: AuditEvent[], gapMs?: number) {
+  const engine = new Engine({ rules, lists });
+  const corr = new Correlator(gapMs !== undefined ? { gapMs } : {});
+  const detections: Detection[] = [];
+  for (const e of events) {
+    const ds = engine.process(e);
+    corr.observe(e);
+    for (const d of ds) {
+      detections.push(d);
+      corr.add(d);
+    }
+  }
+  return { corr, detections, incidents: corr.incidents() };
+}
+
+const cloudflare = (): AuditEvent[] =>
+  [
+    { '@timestamp': T0, 'event.action': 'search.performed', 'user.name': 'svc-smartsheet', 'atlassian.search.query': 'password' },
+    { '@timestamp': T0 + DAY, 'event.action': 'user.created', 'user.name': 'svc-smartsheet', 'user.target.name': 'jsmith2' },
+    { '@timestamp': T0 + DAY + 3 * MIN, 'event.action': 'group.member.added', 'user.name': 'svc-smartsheet', 'user.target.name': 'jsmith2', 'group.name': 'jira-users' },
+    { '@timestamp': T0 + 2 * DAY, 'event.action': 'repository.archive.downloaded', 'user.name': 'JSmith2' },
+    { '@timestamp': T0 + 2 * DAY + HOUR, 'event.action': 'group.member.added', 'user.name': 'svc-smartsheet', 'user.target.name': 'svc-smartsheet', 'group.name': 'jira-administrators' },
+    { '@timestamp': T0 + 2 * DAY, 'event.action': 'search.performed', 'user.name': 'bob' },
+  ].map((p, i) => ev(p, i + 1));
+
+describe('Correlator', () => {
+  it("joins a created user's detection into its creator's incident, with the link recorded", () => {
+    const { incidents } = pipeline(cloudflare());
+    expect(incidents).toHaveLength(2);
+    const inc = incidents[0];
+    expect(inc?.actor.name).toBe('svc-smartsheet');
+    expect(inc?.timeline.map((t) => [t.ruleId, t.actor])).toEqual([
+      ['search', 'svc-smartsheet'],
+      ['user-created', 'svc-smartsheet'],
+      ['archive', 'JSmith2'],
+      ['admin-added', 'svc-smartsheet'],
+    ]);
+    expect(inc?.identities.map((i) => [i.identity.name, i.relation, i.via ?? null])).toEqual([
+      ['svc-smartsheet', 'actor', null],
+      ['jsmith2', 'created', 'svc-smartsheet'],
+    ]);
+    expect(inc?.severity).toBe('critical');
+    expect(inc?.title).toBe('svc-smartsheet: privilege escalation, repository exfiltration (+2)');
+    expect(incidents[1]?.actor.name).toBe('bob');
+  });
+
+  it('a detection of the linked identity joins even when it came before the creator had an incident', () => {
+    const events = [
+      ev({ '@timestamp': T0, 'event.action': 'group.member.added', 'user.name': 'alice', 'user.target.name': 'carol', 'group.name': 'devs' }),
+      ev({ '@timestamp': T0 + HOUR, 'event.action': 'repository.archive.downloaded', 'user.name': 'carol' }),
+      ev({ '@timestamp': T0 + 2 * HOUR, 'event.action': 'search.performed', 'user.name': 'alice' }),
+    ];
+    const { incidents } = pipeline(events);
+    // carol's incident opened first; alice's detection is a separate actor, but carol's incident does not own alice.
+    expect(incidents.map((i) => i.actor.name)).toEqual(['carol', 'alice']);
+    // With the creator detected first, the child's detection joins the creator's incident.
+    const { incidents: joined } = pipeline([events[0] as AuditEvent, { ...(events[2] as AuditEvent), '@timestamp': T0 + 30 * MIN }, events[1] as AuditEvent]);
+    expect(joined).toHaveLength(1);
+    expect(joined[0]?.identities.map((i) => i.relation)).toEqual(['actor', 'added-to-group']);
+  });
+
+  it('does not join beyond the gap, and prunes old links', () => {
+    const events = [
+      ev({ '@timestamp': T0, 'event.action': 'search.performed', 'user.name': 'mallory' }),
+      ev({ '@timestamp': T0 + 8 * DAY, 'event.action': 'search.performed', 'user.name': 'mallory' }),
+      ev({ '@timestamp': T0 + 9 * DAY, 'event.action': 'search.performed', 'user.name': 'mallory' }),
+    ];
+    expect(pipeline(events).incidents.map((i) => i.detections.length)).toEqual([1, 2]);
+    expect(pipeline(events, 10 * DAY).incidents.map((i) => i.detections.length)).toEqual([3]);
+    const { corr } = pipeline([
+      ev({ '@timestamp': T0, 'event.action': 'user.created', 'user.name': 'a', 'user.target.name': 'b' }),
+      ...Array.from({ length: 30 }, (_, i) => ev({ '@timestamp': T0 + i * DAY, 'event.action': 'user.login', 'user.name': 'z' })),
+    ]);
+    expect(corr.stats().links).toBe(0);
+  });
+
+  it('never links through anonymous or system actors', () => {
+    const events = [
+      ev({ '@timestamp': T0, 'event.action': 'user.login.failed', 'user.kind': 'anonymous', 'source.ip': '1.1.1.1' }),
+      ev({ '@timestamp': T0 + MIN, 'event.action': 'user.login.failed', 'user.kind': 'anonymous', 'source.ip': '2.2.2.2' }),
+      ev({ '@timestamp': T0 + 2 * MIN, 'event.action': 'user.created', 'user.name': 'anonymous', 'user.target.name': 'x' }),
+      ev({ '@timestamp': T0 + 3 * MIN, 'event.action': 'repository.archive.downloaded', 'user.name': 'x' }),
+    ];
+    const { incidents } = pipeline(events);
+    expect(incidents).toHaveLength(4);
+    expect(incidents.every((i) => i.identities.length <= 1)).toBe(true);
+  });
+
+  it('is deterministic and idempotent', () => {
+    const a = pipeline(cloudflare());
+    const b = pipeline(cloudflare());
+    expect(b.incidents.map((i) => [i.id, i.timeline.map((t) => t.detectionId)])).toEqual(a.incidents.map((i) => [i.id, i.timeline.map((t) => t.detectionId)]));
+    for (const d of a.detections) a.corr.add(d);
+    expect(a.corr.incidents().map((i) => i.detections.length)).toEqual(a.incidents.map((i) => i.detections.length));
+  });
+});
