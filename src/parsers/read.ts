@@ -294,7 +294,9 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
         if (!tooBig) parts.push(b);
         else parts.length = 0;
       }
-      const text = tooBig ? '' : Buffer.concat(parts).toString('utf8');
+      const decoded = tooBig ? '' : Buffer.concat(parts).toString('utf8');
+      // Drop a byte-order mark (JSON.parse rejects it); it is not a line, so line numbers are unaffected.
+      const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
       const startLine = tooBig ? 1 : lineOfFirstChar(text);
       if (tooBig) {
         batcher.reject({ file: path, line: 1, format: 'unknown', reason: `JSON document is larger than ${Math.round(max / 1048576)} MiB (${size} bytes); split it or convert it to NDJSON`, excerpt: '' });

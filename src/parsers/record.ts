@@ -146,7 +146,8 @@ export function parseLine(line: string, ref: RawRef, hint?: FormatId, opts: Pars
   if (c === 123 /* { */ || c === 91 /* [ */) {
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      // JSON.parse accepts leading spaces but not a byte-order mark, which some exporters write.
+      value = JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
     } catch (err) {
       const fmt = hint ?? 'unknown';
       return { format: fmt, events: [], rejects: [reject(ref, fmt, `malformed JSON: ${(err as Error).message}`, excerpt(line))] };

@@ -138,6 +138,13 @@ describe('readInput', () => {
     expect(batches[0]!.rejects[0]).toMatchObject({ line: 0, reason: expect.stringContaining('cannot read input') });
   });
 
+  it('a pretty-printed document with a byte-order mark and CRLF line ends', async () => {
+    const f = path.join(tmp, 'bom.json');
+    fs.writeFileSync(f, '\ufeff' + fs.readFileSync(fx('org-page.json'), 'utf8').replace(/\n/g, '\r\n'));
+    const r = await readAll(f);
+    expect(r.events[0]).toMatchObject({ 'event.action': 'auth.2sv.disabled', ref: { line: 2, index: 0 } });
+  });
+
   it('a document over the size cap is rejected clearly', async () => {
     const r = await readAll(fx('org-page.json'), { maxDocumentBytes: 100 });
     expect(r.events).toEqual([]);

@@ -86,3 +86,10 @@ describe('Bitbucket access log variants', () => {
     expect(parseLine(line('bob', 'GET /x HTTP/1.1').replace('2023-11-23 09:00:00,000', 'yesterday'), ref).rejects[0]!.reason).toMatch(/time/);
   });
 });
+
+describe('text quirks', () => {
+  it('a UTF-8 byte-order mark before the first record is ignored', () => {
+    const out = parseLine('\ufeff{"type":"events","attributes":{"time":"2023-11-23T10:00:00Z","action":"user_login"}}', ref);
+    expect(out.events[0]!['event.action']).toBe('user.login');
+  });
+});
