@@ -219,9 +219,28 @@ const KIND_BY_TYPE: Readonly<Record<string, TargetKind>> = {
   tokens: 'token',
 };
 
+// Object type names and attribute keys repeat in every record: memoize their normalization (bounded).
+const kindCache = new Map<string, TargetKind>();
+const lowerCache = new Map<string, string>();
+const MEMO_LIMIT = 5_000;
+
 export function targetKind(type: string | undefined): TargetKind {
   if (type === undefined) return 'other';
-  return KIND_BY_TYPE[type.toLowerCase().replace(/[\s_-]/g, '')] ?? 'other';
+  let kind = kindCache.get(type);
+  if (kind === undefined) {
+    kind = KIND_BY_TYPE[type.toLowerCase().replace(/[\s_-]/g, '')] ?? 'other';
+    if (kindCache.size < MEMO_LIMIT) kindCache.set(type, kind);
+  }
+  return kind;
+}
+
+function lower(s: string): string {
+  let l = lowerCache.get(s);
+  if (l === undefined) {
+    l = s.toLowerCase();
+    if (lowerCache.size < MEMO_LIMIT) lowerCache.set(s, l);
+  }
+  return l;
 }
 
 /** Keys naming a permission in changedValues / extraAttributes (lower-cased). */
@@ -243,7 +262,7 @@ const PERMISSION_ALIASES: Readonly<Record<string, string>> = {
  */
 export function addAttribute(e: EventDraft, name: string, value: string | undefined): void {
   if (value === undefined || value === '') return;
-  const key = name.toLowerCase();
+  const key = lower(name);
   // Confluence writes the granted permission as `Type` (SYSTEMADMINISTRATOR, EXPORTSPACE); `Type` means
   // other things elsewhere, so it only names a permission on permission events.
   if (PERMISSION_KEYS.has(key) || (key === 'type' && isPermissionAction(e['event.action']))) {

@@ -52,6 +52,11 @@ describe('wrappers and pushed payloads', () => {
     expect(perms).toMatchObject({ 'atlassian.space.key': 'ENG', '@timestamp': Date.parse('2023-11-23T10:00:00Z') });
   });
 
+  it('Forge events without an actor are the platform acting', () => {
+    const e = one({ eventType: 'avi:confluence:created:group', eventCreatedDate: '2021-01-20T06:29:21.970Z', group: { id: 'g1', name: 'example-group' } }).events[0]!;
+    expect(e).toMatchObject({ 'event.action': 'group.created', 'user.kind': 'system', 'group.name': 'example-group', 'group.id': 'g1' });
+  });
+
   it('a hint skips detection but still unwraps a page', () => {
     const out = parseRecord({ records: [{ id: 1, summary: 'Global permission added', created: '2023-11-23T10:00:00.000+0100', changedValues: [{ fieldName: 'Permission', changedTo: 'Administer Jira' }] }] }, ref, 'jira-cloud-audit');
     expect(out.events[0]).toMatchObject({ '@timestamp': Date.parse('2023-11-23T09:00:00Z'), 'atlassian.permission': 'ADMINISTER', 'event.action': 'permission.global.granted', ref: { line: 7, index: 0 } });

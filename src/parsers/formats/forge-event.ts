@@ -40,6 +40,8 @@ export function parseForgeEvent(rec: Json, ref: RawRef, opts: ParseOptions): Aud
     if (name !== undefined) e['user.name'] = name;
     e['user.kind'] = actorKindFromCloudType(str(actor, 'type') ?? str(actor, 'accountType'));
   }
+  // Asynchronous events (Confluence user and group created/deleted) name no actor: the platform acted.
+  if (actorId === undefined && actor === undefined) e['user.kind'] = 'system';
 
   const user = obj(rec, 'user');
   if (user !== undefined) {
