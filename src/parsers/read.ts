@@ -214,12 +214,14 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
   const batcher = new Batcher(path, opts.batchSize ?? DEFAULT_BATCH);
   let raw: Readable;
   let receivedAt: number | undefined;
+  let gzipped = false;
   try {
     if (path === '-') {
       raw = opts.stdin ?? process.stdin;
       receivedAt = Date.now();
     } else {
       receivedAt = (await fsp.stat(path)).mtimeMs;
+      gzipped = path.endsWith('.gz') || (await hasGzipMagic(path));
       raw = createReadStream(path, { highWaterMark: 1024 * 1024 });
     }
   } catch (err) {
@@ -230,7 +232,7 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
   const parseOpts: ParseOptions = { timezone: opts.timezone, receivedAt: Math.floor(receivedAt), product: productFromPath(path) };
   const onBytes = opts.onBytes;
   let source: Readable = raw;
-  if (path.endsWith('.gz')) {
+  if (gzipped) {
     if (onBytes !== undefined) raw.on('data', (c: Buffer) => onBytes(c.length));
     const gunzip = createGunzip();
     raw.on('error', (err) => gunzip.destroy(err));
@@ -356,6 +358,18 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
     if (raw !== process.stdin && raw !== opts.stdin) raw.destroy();
   }
   if (!batcher.empty) yield batcher.take();
+}
+
+/** Rotated logs are often compressed without a `.gz` name; the gzip magic bytes say so. */
+async function hasGzipMagic(path: string): Promise<boolean> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(b, 0, 2, 0);
+    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
 }
 
 function lineOfFirstChar(text: string): number {

@@ -111,6 +111,10 @@ describe('readInput', () => {
     expect(r.rejects).toEqual([]);
     expect(bytes).toBe(packed.length);
 
+    const rotated = path.join(tmp, 'atlassian-bitbucket-access.log.1');
+    fs.writeFileSync(rotated, gzipSync(fs.readFileSync(fx('access.log'))));
+    expect((await readAll(rotated)).events).toHaveLength(4);
+
     const cut = path.join(tmp, 'cut.ndjson.gz');
     fs.writeFileSync(cut, gzipSync(Buffer.concat(Array.from({ length: 200 }, () => text))).subarray(0, 600));
     const t = await readAll(cut);
