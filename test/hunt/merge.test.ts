@@ -118,7 +118,7 @@ describe('mergeByTime', () => {
 
   it('sizes the window to the number of sources within the budget', () => {
     expect(reorderWindowFor(1)).toBe(DEFAULT_REORDER_WINDOW);
-    expect(reorderWindowFor(50)).toBe(2_000);
+    expect(reorderWindowFor(40)).toBe(1_250);
     expect(reorderWindowFor(10_000)).toBe(MIN_REORDER_WINDOW);
   });
 });
