@@ -13,6 +13,8 @@ import { RecordError, type ParseOptions, type ParseOutcome, type ParseReject } f
 import { excerpt, excerptValue, isObj, typeName, type Json } from './util';
 
 const NO_OPTS: ParseOptions = {};
+// Most records have no rejects (or no events); one shared empty array saves an allocation per record.
+const NONE: readonly never[] = Object.freeze([]);
 
 /** Which single-record JSON format a value is, by its distinguishing keys; undefined when none fits. */
 export function detectRecord(rec: Json): FormatId | undefined {
@@ -110,7 +112,7 @@ function parseValue(value: unknown, ref: RawRef, hint: FormatId | undefined, opt
     if (page !== undefined) return parsePage(page.items, ref, hint, opts);
   }
   try {
-    return { format, events: [parseOne(value, format, ref, opts)], rejects: [] };
+    return { format, events: [parseOne(value, format, ref, opts)], rejects: NONE };
   } catch (err) {
     return { format, events: [], rejects: [reject(ref, format, reasonOf(err), raw === undefined ? excerptValue(value) : excerpt(raw))] };
   }
@@ -157,7 +159,7 @@ export function parseLine(line: string, ref: RawRef, hint?: FormatId, opts: Pars
   if (hint === 'bitbucket-dc-access' || looksLikeAccessLine(line)) {
     try {
       const e = parseAccessLine(line, ref, opts);
-      return { format: 'bitbucket-dc-access', events: e === undefined ? [] : [e], rejects: [] };
+      return { format: 'bitbucket-dc-access', events: e === undefined ? NONE : [e], rejects: NONE };
     } catch (err) {
       return { format: 'bitbucket-dc-access', events: [], rejects: [reject(ref, 'bitbucket-dc-access', reasonOf(err), excerpt(line))] };
     }

@@ -20,8 +20,8 @@ export interface ParseReject {
  */
 export interface ParseOutcome {
   readonly format: FormatId | 'unknown';
-  readonly events: AuditEvent[];
-  readonly rejects: ParseReject[];
+  readonly events: readonly AuditEvent[];
+  readonly rejects: readonly ParseReject[];
 }
 
 export interface ParseOptions {
