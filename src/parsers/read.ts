@@ -32,7 +32,7 @@ const DEFAULT_BATCH = 1000;
 const DEFAULT_MAX_DOCUMENT = 256 * 1024 * 1024;
 const SNIFF_LIMIT = 64 * 1024;
 
-/** Expand files, directories (recursively, sorted by path) and `-` into inputs; a missing path is an error. */
+/** Expand files, directories (recursively, sorted by path, hidden entries skipped) and `-` into inputs; a missing path is an error. */
 export async function expandInputs(paths: string[]): Promise<Array<{ path: string; size: number }>> {
   const out: Array<{ path: string; size: number }> = [];
   for (const p of paths) {
@@ -56,6 +56,8 @@ async function walk(dir: string, out: Array<{ path: string; size: number }>): Pr
   const entries = await fsp.readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const ent of entries) {
+    // Hidden entries (.DS_Store, .git) are never audit logs; a path named explicitly is always read.
+    if (ent.name.startsWith('.')) continue;
     const p = join(dir, ent.name);
     if (ent.isDirectory()) await walk(p, out);
     else if (ent.isFile()) out.push({ path: p, size: (await fsp.stat(p)).size });

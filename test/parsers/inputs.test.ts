@@ -92,8 +92,11 @@ describe('readInput', () => {
   });
 
   it('directories recursively and sorted; missing paths are an error', async () => {
-    const inputs = await expandInputs([fx('tree')]);
-    expect(inputs.map((i) => path.relative(FIXTURES, i.path))).toEqual(['tree/a.ndjson', path.join('tree', 'sub', 'b.ndjson')]);
+    const dir = path.join(tmp, 'tree');
+    fs.cpSync(fx('tree'), dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, '.DS_Store'), 'junk');
+    const inputs = await expandInputs([dir]);
+    expect(inputs.map((i) => path.relative(tmp, i.path))).toEqual([path.join('tree', 'a.ndjson'), path.join('tree', 'sub', 'b.ndjson')]);
     expect(inputs[0]!.size).toBe(fs.statSync(fx('tree/a.ndjson')).size);
     await expect(expandInputs([fx('nope')])).rejects.toThrow(/nope/);
     const b = await readAll(inputs[1]!.path);
