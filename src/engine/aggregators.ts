@@ -6,7 +6,7 @@
  */
 import type { AuditEvent } from '../core/event';
 import type { CompiledAggregate } from '../rules/compiled';
-import { actorKey, joinValuesFn, keyFn, type KeyFn } from './keys';
+import { actorKey, displayKey, joinValuesFn, keyFn, type KeyFn } from './keys';
 import { fieldGetter, type FieldGetter, type Predicate } from './match';
 
 /** What a rule state hands back when a detection completes. */
@@ -109,7 +109,7 @@ export class CountState implements RuleState {
     if (last - first > this.agg.windowMs) return undefined;
     this.rings.delete(key);
     this.suppressed.set(key, Math.max(last, t) + this.agg.windowMs);
-    return { key, events: ring };
+    return { key: displayKey(this.agg.by, key), events: ring };
   }
   sweep(now: number): void {
     const horizon = now - this.agg.windowMs;
@@ -132,10 +132,13 @@ export class CountState implements RuleState {
   }
 }
 
-function valueStrings(v: unknown): string[] {
-  if (v === undefined || v === null || v === '') return [];
+const NO_VALUES: readonly string[] = [];
+/** The field's values, lower-cased (so `Alice` and `alice` are one value). Allocation-free for the common
+ *  missing case; a scalar costs one small array. */
+function valueStrings(v: unknown): readonly string[] {
+  if (v === undefined || v === null || v === '') return NO_VALUES;
   if (Array.isArray(v)) return v.filter((x) => x !== undefined && x !== null && x !== '').map((x) => String(x).toLowerCase());
-  return [String(v).toLowerCase()];
+  return [(typeof v === 'string' ? v : String(v)).toLowerCase()];
 }
 
 /** `distinct`: at least `threshold` different values of `field` per key within `window`. */
@@ -179,7 +182,7 @@ export class DistinctState implements RuleState {
     if (m.size < this.agg.threshold) return undefined;
     this.seen.delete(key);
     this.suppressed.set(key, newest + this.agg.windowMs);
-    return { key, events: [...new Set(m.values())] };
+    return { key: displayKey(this.agg.by, key), events: [...new Set(m.values())] };
   }
   sweep(now: number): void {
     const horizon = now - this.agg.windowMs;
@@ -216,14 +219,20 @@ export class SequenceState implements RuleState {
   /** waiting[i]: chains that completed steps 0..i-1 and wait for step i, by join value. Index 0 is unused. */
   private readonly waiting: Map<string, Chain[]>[];
   private readonly join: KeyFn[];
-  private readonly display: KeyFn[];
+  private readonly display: ((e: AuditEvent) => string | undefined)[];
   constructor(
     private readonly agg: Extract<CompiledAggregate, { type: 'sequence' }>,
     private readonly steps: readonly Predicate[],
   ) {
     this.waiting = agg.steps.map(() => new Map());
     this.join = agg.steps.map((s) => joinValuesFn(s.by));
-    this.display = agg.steps.map((s) => keyFn(s.by));
+    this.display = agg.steps.map((s) => {
+      const k = keyFn(s.by);
+      return (e: AuditEvent) => {
+        const v = k(e);
+        return v === undefined ? undefined : displayKey(s.by, v);
+      };
+    });
   }
 
   onMatch(e: AuditEvent): Fire | undefined {
@@ -321,7 +330,7 @@ export class FirstSeenState implements RuleState {
       if (prev === undefined || t - prev > this.agg.forgetMs) fresh = true;
       if (prev === undefined || t > prev) m.set(v, t);
     }
-    return fresh && !learning ? { key, events: [e] } : undefined;
+    return fresh && !learning ? { key: displayKey(this.agg.by, key), events: [e] } : undefined;
   }
   sweep(now: number): void {
     const horizon = now - this.agg.forgetMs;
@@ -356,7 +365,7 @@ export class DormantState implements RuleState {
     const prev = this.target ? ctx.prevTargetTime : ctx.prevActorTime;
     if (prev === undefined || time(e) - prev < this.agg.idleMs) return undefined;
     const key = this.key(e);
-    return key === undefined ? undefined : { key, events: [e] };
+    return key === undefined ? undefined : { key: displayKey([this.agg.by], key), events: [e] };
   }
   sweep(): void {}
   size(): number {

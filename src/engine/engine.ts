@@ -177,7 +177,7 @@ export class Engine {
       try {
         b.state.restore(st);
       } catch (err) {
-        throw new Error(`snapshot: rule ${b.rule.id}: ${(err as Error).message}`);
+        throw new Error(`snapshot: rule ${b.rule.id}: ${(err as Error).message}`, { cause: err });
       }
     }
   }
@@ -188,7 +188,7 @@ function bindRule(rule: CompiledRule, lists: ListSet): BoundRule {
   try {
     for (const [name, spec] of rule.selections) sels.set(name, bindSelection(spec, lists));
   } catch (err) {
-    throw new Error(`rule ${rule.id} (${rule.file}): ${(err as Error).message}`);
+    throw new Error(`rule ${rule.id} (${rule.file}): ${(err as Error).message}`, { cause: err });
   }
   const condition = bindCondition(rule.condition, sels);
   const escalate = rule.escalate.map((e) => ({ severity: e.severity, reason: e.reason, when: bindSelection(e.when, lists) }));

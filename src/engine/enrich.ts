@@ -43,16 +43,17 @@ export class Enricher {
     this.prevTargetTime = this.seen(targetId, targetName);
     if (this.prevTargetTime !== undefined) e['bulkhead.target.idle_days'] = idleDays(t, this.prevTargetTime);
 
-    this.prevActorTime = this.seen(id, name);
+    // User names are case-insensitive in every Atlassian product; ids are opaque and kept as they are.
+    const nameKey = name?.toLowerCase();
+    this.prevActorTime = this.seenKeys(id, nameKey);
     if (this.prevActorTime !== undefined) e['bulkhead.actor.idle_days'] = idleDays(t, this.prevActorTime);
     if (id !== undefined) this.touch(id, t);
-    // User names are case-insensitive in every Atlassian product; ids are opaque and kept as they are.
-    if (name !== undefined) this.touch(name.toLowerCase(), t);
+    if (nameKey !== undefined) this.touch(nameKey, t);
   }
 
   private isService(name: string | undefined, email: string | undefined): boolean {
-    const test = this.isServiceName;
-    if (!test) return false;
+    if (!this.isServiceName) return false;
+    const test = this.cachedServiceTest;
     if (name !== undefined && test(name)) return true;
     if (email !== undefined) {
       const at = email.indexOf('@');
@@ -61,9 +62,26 @@ export class Enricher {
     return false;
   }
 
+  /** Names repeat on nearly every event and the pattern list is a long alternation with leading wildcards, so
+   *  answers are cached; the cache is dropped when it grows past a bound rather than evicted entry by entry. */
+  private readonly serviceCache = new Map<string, boolean>();
+  private readonly cachedServiceTest = (name: string): boolean => {
+    let r = this.serviceCache.get(name);
+    if (r === undefined) {
+      r = (this.isServiceName as (n: string) => boolean)(name);
+      if (this.serviceCache.size >= 50_000) this.serviceCache.clear();
+      this.serviceCache.set(name, r);
+    }
+    return r;
+  };
+
   private seen(id: string | undefined, name: string | undefined): number | undefined {
+    return this.seenKeys(id, name?.toLowerCase());
+  }
+
+  private seenKeys(id: string | undefined, nameKey: string | undefined): number | undefined {
     const byId = id !== undefined ? this.lastSeen.get(id) : undefined;
-    const byName = name !== undefined ? this.lastSeen.get(name.toLowerCase()) : undefined;
+    const byName = nameKey !== undefined ? this.lastSeen.get(nameKey) : undefined;
     if (byId === undefined) return byName;
     return byName === undefined || byId >= byName ? byId : byName;
   }

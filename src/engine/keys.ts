@@ -3,36 +3,43 @@ import type { AuditEvent } from '../core/event';
 import { fieldGetter, type FieldGetter } from './match';
 
 export interface KeyFn {
-  /** The display key (`user.name=alice,source.ip=1.2.3.4`), or undefined when a `by` field is missing. */
+  /** The state key: the `by` values joined (no allocation for a single field), or undefined when one is
+   *  missing. */
   (e: AuditEvent): string | undefined;
 }
 
 function valueText(v: unknown): string | undefined {
   if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string') return v;
   if (Array.isArray(v)) return v.length === 0 ? undefined : v.map(String).join('+');
   return String(v);
 }
 
+const SEP = '\u0000';
+
 /** Events that lack a `by` value cannot be attributed and are not counted: grouping them all under "missing"
  *  would merge unrelated actors into one key. */
 export function keyFn(fields: readonly string[]): KeyFn {
-  const getters: [string, FieldGetter][] = fields.map((f) => [f, fieldGetter(f)]);
+  const getters = fields.map(fieldGetter);
   if (getters.length === 1) {
-    const [f, get] = getters[0] as [string, FieldGetter];
-    return (e) => {
-      const v = valueText(get(e));
-      return v === undefined ? undefined : `${f}=${v}`;
-    };
+    const get = getters[0] as FieldGetter;
+    return (e) => valueText(get(e));
   }
   return (e) => {
     let out = '';
-    for (const [f, get] of getters) {
-      const v = valueText(get(e));
+    for (let i = 0; i < getters.length; i++) {
+      const v = valueText((getters[i] as FieldGetter)(e));
       if (v === undefined) return undefined;
-      out += out === '' ? `${f}=${v}` : `,${f}=${v}`;
+      out += i === 0 ? v : SEP + v;
     }
     return out;
   };
+}
+
+/** A state key as people read it: `user.name=alice,source.ip=1.2.3.4`. Built only when a detection fires. */
+export function displayKey(fields: readonly string[], key: string): string {
+  const values = key.split(SEP);
+  return fields.map((f, i) => `${f}=${values[i] ?? ''}`).join(',');
 }
 
 /** The values only (no field names), for joining sequence steps whose `by` fields differ in name. */
@@ -43,7 +50,7 @@ export function joinValuesFn(fields: readonly string[]): KeyFn {
     for (let i = 0; i < getters.length; i++) {
       const v = valueText((getters[i] as FieldGetter)(e));
       if (v === undefined) return undefined;
-      out += i === 0 ? v.toLowerCase() : `\u0000${v.toLowerCase()}`;
+      out += i === 0 ? v.toLowerCase() : SEP + v.toLowerCase();
     }
     return out;
   };

@@ -4,7 +4,7 @@
  */
 import type { AuditEvent } from '../core/event';
 import type { ListSet } from '../lists/list-set';
-import { inRanges, parseIp } from '../lists/ip';
+import { cidrMatcher } from '../lists/ip';
 import type { ConditionNode } from '../rules/condition';
 import { ATTR_PREFIX, type FieldSpec, type FieldTest, type SelectionSpec } from '../rules/selection';
 
@@ -18,7 +18,23 @@ export function fieldGetter(field: string): FieldGetter {
     const key = field.slice(ATTR_PREFIX.length).toLowerCase();
     return (e) => e['atlassian.attributes']?.[key];
   }
-  return (e) => (e as unknown as Record<string, unknown>)[field];
+  return plainGetter(field);
+}
+
+const plainGetters = new Map<string, FieldGetter>();
+/**
+ * One compiled function per field name. A shared closure doing `e[field]` makes a single keyed-load site see
+ * every field, which V8 gives up optimizing (megamorphic); a function whose body names the property gets its
+ * own inline cache and runs several times faster on the hot path. The field is a validated event field name
+ * (EVENT_FIELDS), embedded as a JSON string literal, never arbitrary code.
+ */
+function plainGetter(field: string): FieldGetter {
+  let g = plainGetters.get(field);
+  if (!g) {
+    g = new Function('e', `return e[${JSON.stringify(field)}];`) as FieldGetter;
+    plainGetters.set(field, g);
+  }
+  return g;
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
@@ -45,19 +61,14 @@ function valueTests(test: Exclude<FieldTest, { op: 'exists' }>, lists: ListSet):
       return test.values.map((re) => (v) => re.test(str(v)));
     case 'cidr': {
       if (test.all) {
-        return test.values.map((r) => (v) => {
-          const ip = parseIp(str(v));
-          return ip !== undefined && inRanges(ip, [r]);
+        return test.values.map((r) => {
+          const m = cidrMatcher([r]);
+          return (v) => m(str(v));
         });
       }
-      // Any-of: parse the event's address once and check every range.
-      const ranges = test.values;
-      return [
-        (v) => {
-          const ip = parseIp(str(v));
-          return ip !== undefined && inRanges(ip, ranges);
-        },
-      ];
+      // Any-of: one matcher over all ranges.
+      const m = cidrMatcher(test.values);
+      return [(v) => m(str(v))];
     }
     case 'list':
       return test.values.map((name) => {

@@ -4,7 +4,7 @@
  * `string`, one anchored regex for `glob`, parsed ranges for `cidr`.
  */
 import type { ListFile } from '../rules/schema';
-import { inRanges, parseCidr, parseIp, type CidrRange } from './ip';
+import { cidrMatcher, parseCidr, type CidrRange } from './ip';
 
 export type ListKind = ListFile['kind'];
 
@@ -77,12 +77,11 @@ export function compileListMatcher(list: NamedList): ListMatcher {
       return (v) => set.has(v.toLowerCase());
     }
     case 'substring': {
-      const needles = list.entries.map((e) => e.toLowerCase()).filter((e) => e !== '');
-      return (v) => {
-        const hay = v.toLowerCase();
-        for (const n of needles) if (hay.includes(n)) return true;
-        return false;
-      };
+      const needles = list.entries.filter((e) => e !== '');
+      if (needles.length === 0) return () => false;
+      // One case-insensitive alternation: no lower-cased copy of the value per test.
+      const re = new RegExp(needles.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+      return (v) => re.test(v);
     }
     case 'glob': {
       if (list.entries.length === 0) return () => false;
@@ -95,13 +94,10 @@ export function compileListMatcher(list: NamedList): ListMatcher {
         try {
           return parseCidr(e);
         } catch (err) {
-          throw new Error(`list ${list.name}: ${(err as Error).message}`);
+          throw new Error(`list ${list.name}: ${(err as Error).message}`, { cause: err });
         }
       });
-      return (v) => {
-        const addr = parseIp(v);
-        return addr !== undefined && inRanges(addr, ranges);
-      };
+      return cidrMatcher(ranges);
     }
   }
 }

@@ -72,7 +72,7 @@ export function compileRuleFile(file: RuleFile, path: string): CompileResult {
   const { condition: condText, ...selDefs } = file.detection;
   const selections = new Map<string, SelectionSpec>();
   for (const [name, sel] of Object.entries(selDefs)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(name) || ['and', 'or', 'not', 'of', 'them', 'all'].includes(name.toLowerCase())) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) || ['and', 'or', 'not', 'of', 'them', 'all'].includes(name.toLowerCase())) {
       problems.push({ path: `detection.${name}`, message: 'a selection name must be an identifier and not a condition keyword' });
       continue;
     }

@@ -11,7 +11,7 @@ export type ConditionNode =
 
 export class ConditionError extends Error {}
 
-const TOKEN_RE = /\s*(\(|\)|[A-Za-z_][A-Za-z0-9_.\-]*\*?|\d+|\S)/y;
+const TOKEN_RE = /\s*(\(|\)|[A-Za-z_][A-Za-z0-9_.-]*\*?|\d+|\S)/y;
 
 /**
  * Parses `condition` against the rule's selection names. Quantifiers are expanded here, so the tree only holds

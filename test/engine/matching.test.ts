@@ -1,5 +1,5 @@
 import { Engine } from '../../src/engine';
-import { ListSet } from '../../src/lists';
+import { ListSet, cidrMatcher, ipv4ToInt, parseCidr } from '../../src/lists';
 import { ev, rule } from './helpers';
 
 const lists = new ListSet([
@@ -170,5 +170,32 @@ describe('action index', () => {
     const r3 = rule({ id: 'r3', detection: { s: { 'event.action': 'user.created' }, condition: 's' } });
     const engine = new Engine({ rules: [r1, r2, r3], lists, disabledRules: ['r3'] });
     expect(engine.process(ev({ 'event.action': 'user.created' })).map((d) => d.rule.id)).toEqual(['r1']);
+  });
+});
+
+describe('cidr matcher', () => {
+  it('parses dotted quads strictly', () => {
+    expect(ipv4ToInt('0.0.0.0')).toBe(0);
+    expect(ipv4ToInt('255.255.255.255')).toBe(4294967295);
+    expect(ipv4ToInt('::FFFF:10.0.0.1')).toBe(167772161);
+    for (const bad of ['1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.4 ', '1..2.3', '1234.1.1.1', 'a.b.c.d', '']) expect(ipv4ToInt(bad)).toBe(-1);
+  });
+  it('merges ranges and finds edges', () => {
+    const m = cidrMatcher(['10.0.0.0/24', '10.0.1.0/24', '192.168.1.7', '::ffff:172.16.0.0/108', '2001:db8::/48'].map(parseCidr));
+    const cases: [string, boolean][] = [
+      ['10.0.0.0', true],
+      ['10.0.1.255', true],
+      ['10.0.2.0', false],
+      ['9.255.255.255', false],
+      ['192.168.1.7', true],
+      ['192.168.1.8', false],
+      ['172.16.3.4', true],
+      ['172.32.0.1', false],
+      ['::ffff:ac10:0304', true],
+      ['2001:db8:0:ffff::1', true],
+      ['2001:db8:1::1', false],
+      ['example.com', false],
+    ];
+    expect(cases.map(([ip]) => [ip, m(ip)])).toEqual(cases);
   });
 });
