@@ -83,6 +83,9 @@ export function needTime(o: Json, key: string, where = key): number {
   throw new RecordError(v === undefined ? `missing ${where}` : `${where} must be a timestamp, got ${typeName(v)}`);
 }
 
+/** Actions that record an attempt the product refused. */
+const FAILED_ACTIONS: ReadonlySet<string> = new Set(['user.login.failed', 'export.unauthorized', 'access.unauthorized']);
+
 /** Start an event with the fields every event has. */
 export function draft(
   ts: number,
@@ -95,7 +98,7 @@ export function draft(
   return {
     '@timestamp': ts,
     'event.action': action,
-    'event.outcome': 'success',
+    'event.outcome': FAILED_ACTIONS.has(action) ? 'failure' : 'success',
     'event.dataset': dataset,
     'atlassian.product': product,
     'atlassian.audit.action': rawAction,

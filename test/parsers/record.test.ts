@@ -64,6 +64,13 @@ describe('wrappers and pushed payloads', () => {
 });
 
 describe('actions', () => {
+  it('refused attempts have outcome failure', () => {
+    const rec = (action: string) => ({ auditType: { action, actionI18nKey: 'bitbucket.x' }, timestamp: { epochSecond: 1700000000, nano: 0 } });
+    expect(one(rec('User login failed')).events[0]!['event.outcome']).toBe('failure');
+    expect(one(rec('Unauthorized full data export triggered')).events[0]!['event.outcome']).toBe('failure');
+    expect(one(rec('Full data export triggered')).events[0]!['event.outcome']).toBe('success');
+  });
+
   it.each([
     ['Audit log Configuration UPDATED', 'audit.config.changed'],
     ['authentication_policy_updated', 'auth.policy.changed'],
