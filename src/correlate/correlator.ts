@@ -77,6 +77,8 @@ export class Correlator {
   private readonly byIdentity = new Map<string, WorkingIncident>();
   private readonly all: WorkingIncident[] = [];
   private readonly byDetection = new Map<string, WorkingIncident>();
+  /** Actorless detections (anonymous, system) group only by source address: `anonymous@193.142.58.126`. */
+  private readonly byAnonymousSource = new Map<string, WorkingIncident>();
   private maxTime = -Infinity;
   private lastPrune = -Infinity;
 
@@ -131,6 +133,7 @@ export class Correlator {
         if (inc) break;
       }
     }
+    if (!inc && keys.length === 0) inc = this.liveAnonymous(d);
     if (!inc) inc = this.open(d, keys);
     inc.detections.push(d);
     inc.first = Math.min(inc.first, d.firstTimestamp, t);
@@ -165,7 +168,12 @@ export class Correlator {
       severity: d.severity,
     };
     this.all.push(inc);
-    if (keys.length === 0) return inc; // anonymous / system: its own incident, never joined by identity
+    if (keys.length === 0) {
+      // Anonymous / system: never joined by identity, only by source address.
+      const source = anonymousSource(d);
+      if (source !== undefined) this.byAnonymousSource.set(source, inc);
+      return inc;
+    }
     this.addIdentity(inc, { identity: d.actor, relation: 'actor', '@timestamp': d.firstTimestamp });
     // Identities the actor created or granted recently come with it.
     for (const k of keys) {
@@ -191,6 +199,15 @@ export class Correlator {
     }
   }
 
+  /** Anonymous activity from one address is one story; without an address there is nothing to join on. */
+  private liveAnonymous(d: Detection): WorkingIncident | undefined {
+    const source = anonymousSource(d);
+    if (source === undefined) return undefined;
+    const inc = this.byAnonymousSource.get(source);
+    if (inc && Math.abs(d['@timestamp'] - inc.last) <= this.gapMs) return inc;
+    return undefined;
+  }
+
   /** The live incident holding one of these keys, whose last detection is within the gap of `t`. */
   private live(keys: readonly string[], t: number): WorkingIncident | undefined {
     for (const k of keys) {
@@ -210,8 +227,14 @@ export class Correlator {
       }
     }
     for (const [k, inc] of this.byIdentity) if (inc.last < horizon) this.byIdentity.delete(k);
+    for (const [k, inc] of this.byAnonymousSource) if (inc.last < horizon) this.byAnonymousSource.delete(k);
     this.lastPrune = this.maxTime;
   }
+}
+
+function anonymousSource(d: Detection): string | undefined {
+  const ip = d.events[d.events.length - 1]?.['source.ip'];
+  return ip === undefined ? undefined : `${d.actor.kind}@${ip}`;
 }
 
 function push(m: Map<string, Link[]>, k: string, l: Link): void {
@@ -261,6 +284,10 @@ export function titleOf(actor: Identity, detections: readonly Detection[]): stri
     .map((x) => CATEGORY_LABELS[x.c as keyof typeof CATEGORY_LABELS] ?? x.c);
   const shown = cats.slice(0, 2).join(', ');
   const more = cats.length > 2 ? ` (+${cats.length - 2})` : '';
-  const who = actor.kind === 'anonymous' || actor.kind === 'system' ? (detections[0]?.key ?? actor.kind) : label(actor);
+  let who = label(actor);
+  if (identityKeys(actor).length === 0) {
+    const ip = detections[0]?.events[0]?.['source.ip'];
+    who = ip === undefined ? who : `${who} from ${ip}`;
+  }
   return `${who}: ${shown}${more}`;
 }

@@ -99,8 +99,16 @@ describe('Correlator', () => {
       ev({ '@timestamp': T0 + 3 * MIN, 'event.action': 'repository.archive.downloaded', 'user.name': 'x' }),
     ];
     const { incidents } = pipeline(events);
-    expect(incidents).toHaveLength(4);
-    expect(incidents.every((i) => i.identities.length <= 1)).toBe(true);
+    expect(incidents.map((i) => i.title)).toEqual([
+      'anonymous from 1.1.1.1: brute force',
+      'anonymous from 2.2.2.2: brute force',
+      'anonymous: account creation',
+      'x: repository exfiltration',
+    ]);
+    expect(incidents.map((i) => i.identities.length)).toEqual([0, 0, 0, 1]);
+    // The same anonymous source again, within the gap, is the same story.
+    const again = pipeline([events[0] as AuditEvent, { ...(events[0] as AuditEvent), '@timestamp': T0 + HOUR, ref: { file: 'x', line: 99 } }]);
+    expect(again.incidents.map((i) => i.detections.length)).toEqual([2]);
   });
 
   it('is deterministic and idempotent', () => {
