@@ -34,13 +34,20 @@ function requireDir(dir: string, what: string): void {
 }
 
 /** Checks the flags and turns them into HuntOptions (inputs still to be resolved). */
-export function huntOptionsFrom(flags: HuntFlags, io: CliIO): Omit<HuntOptions, 'inputs'> & { failOn: Severity } {
-  if (flags.json === true && flags.ndjson === true) throw new UsageError('--json and --ndjson cannot be combined');
+export function huntOptionsFrom(
+  flags: HuntFlags,
+  io: CliIO,
+): Omit<HuntOptions, 'inputs'> & { failOn: Severity } {
+  if (flags.json === true && flags.ndjson === true)
+    throw new UsageError('--json and --ndjson cannot be combined');
   if (!isSeverity(flags.failOn)) {
-    throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')} (got ${JSON.stringify(flags.failOn)})`);
+    throw new UsageError(
+      `--fail-on must be one of ${SEVERITIES.join(', ')} (got ${JSON.stringify(flags.failOn)})`,
+    );
   }
   const zone = flags.timezone ?? 'UTC';
-  if (!IANAZone.isValidZone(zone)) throw new UsageError(`--timezone: unknown IANA time zone ${JSON.stringify(zone)}`);
+  if (!IANAZone.isValidZone(zone))
+    throw new UsageError(`--timezone: unknown IANA time zone ${JSON.stringify(zone)}`);
   const time = (flag: string, text: string | undefined): number | undefined => {
     if (text === undefined) return undefined;
     try {
@@ -53,7 +60,8 @@ export function huntOptionsFrom(flags: HuntFlags, io: CliIO): Omit<HuntOptions, 
   const until = time('--until', flags.until);
 
   const ruleDirs = [...(flags.builtinRules ? [builtinRulesDir()] : []), ...flags.rules];
-  if (ruleDirs.length === 0) throw new UsageError('no rules: --no-builtin-rules needs at least one --rules DIR');
+  if (ruleDirs.length === 0)
+    throw new UsageError('no rules: --no-builtin-rules needs at least one --rules DIR');
   flags.rules.forEach((d) => requireDir(d, 'rule folder (--rules)'));
   flags.lists.forEach((d) => requireDir(d, 'list folder (--lists)'));
   for (const f of flags.ioc) if (!existsSync(f)) throw new UsageError(`IOC file (--ioc) not found: ${f}`);
@@ -74,9 +82,16 @@ export function exitCodeFor(result: HuntResult, failOn: Severity): number {
 }
 
 /** Runs a hunt and writes its reports; returns the exit code. Throws UsageError / HuntInputError for exit 2. */
-export async function huntCommand(paths: string[], flags: HuntFlags, io: CliIO, deps?: HuntDeps): Promise<number> {
-  if (paths.length === 0) throw new UsageError('hunt needs at least one input path (or - for standard input)');
-  if (paths.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be given only once');
+export async function huntCommand(
+  paths: string[],
+  flags: HuntFlags,
+  io: CliIO,
+  deps?: HuntDeps,
+): Promise<number> {
+  if (paths.length === 0)
+    throw new UsageError('hunt needs at least one input path (or - for standard input)');
+  if (paths.filter((p) => p === '-').length > 1)
+    throw new UsageError('standard input (-) can be given only once');
   const { failOn, ...base } = huntOptionsFrom(flags, io);
   for (const p of paths) if (p !== '-' && !existsSync(p)) throw new UsageError(`input not found: ${p}`);
 
@@ -98,7 +113,8 @@ export async function huntCommand(paths: string[], flags: HuntFlags, io: CliIO, 
 
   if (flags.json === true) io.stdout.write(renderJson(result));
   else if (flags.ndjson === true) for (const line of ndjsonLines(result)) io.stdout.write(line + '\n');
-  else if (flags.quiet !== true) io.stdout.write(renderTerminal(result, { color: useColor(io.stdout, io.env) }));
+  else if (flags.quiet !== true)
+    io.stdout.write(renderTerminal(result, { color: useColor(io.stdout, io.env) }));
 
   if (flags.html !== undefined) {
     try {

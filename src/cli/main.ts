@@ -20,7 +20,8 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -36,21 +37,40 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
 
   program
     .command('hunt')
-    .description('Read audit logs (files, folders, or - for stdin), run the detection rules, report incidents.')
+    .description(
+      'Read audit logs (files, folders, or - for stdin), run the detection rules, report incidents.',
+    )
     .argument('[paths...]', 'audit log files or folders; - reads standard input')
     .option('--json', 'write the result as one JSON document (schema bulkhead.hunt/v1)')
     .option('--ndjson', 'write the result as NDJSON, one typed object per line')
     .option('--html <file>', 'also write a self-contained HTML report to FILE')
-    .option('--rules <dir>', 'add a rule folder (repeatable; later folders override earlier ones by rule id)', collect, [])
+    .option(
+      '--rules <dir>',
+      'add a rule folder (repeatable; later folders override earlier ones by rule id)',
+      collect,
+      [],
+    )
     .option('--no-builtin-rules', 'do not load the built-in rules')
     .option('--lists <dir>', 'add a list folder (repeatable)', collect, [])
-    .option('--ioc <file>', 'add an IOC file: one IP, CIDR, domain or hash per line (repeatable)', collect, [])
+    .option(
+      '--ioc <file>',
+      'add an IOC file: one IP, CIDR, domain or hash per line (repeatable)',
+      collect,
+      [],
+    )
     .option('--since <time>', 'only events at or after TIME: ISO 8601 or relative (7d, 12h)')
     .option('--until <time>', 'only events before TIME: ISO 8601 or relative (7d, 12h)')
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a detection is at or above this').choices(SEVERITIES).default('high'))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a detection is at or above this')
+        .choices(SEVERITIES)
+        .default('high'),
+    )
     .option('--timezone <zone>', 'IANA zone for times written without one (and for --since/--until)')
     .option('--no-progress', 'never show the progress bar')
-    .option('-q, --quiet', 'no terminal report and no progress; only the exit code (and --json/--ndjson/--html)')
+    .option(
+      '-q, --quiet',
+      'no terminal report and no progress; only the exit code (and --json/--ndjson/--html)',
+    )
     .action(async (paths: string[], flags: HuntFlags) => setExit(await huntCommand(paths, flags, io)));
 
   program
@@ -59,9 +79,16 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .argument('<scenario>', 'scenario name, e.g. cloudflare-2023')
     .addOption(new Option('--format <format>', 'log flavour to write').choices(['dc', 'cloud']).default('dc'))
     .requiredOption('--out <dir>', 'folder to write the logs and manifest into')
-    .option('--noise <n>', 'benign background events per simulated day', (v) => parseNonNegativeInt('--noise', v), 200)
+    .option(
+      '--noise <n>',
+      'benign background events per simulated day',
+      (v) => parseNonNegativeInt('--noise', v),
+      200,
+    )
     .option('--seed <s>', 'random seed (same seed, same logs)', (v) => parseNonNegativeInt('--seed', v), 1)
-    .action(async (scenario: string, flags: SimulateFlags) => setExit(await simulateCommand(scenario, flags, io)));
+    .action(async (scenario: string, flags: SimulateFlags) =>
+      setExit(await simulateCommand(scenario, flags, io)),
+    );
 
   program
     .command('demo')
@@ -94,7 +121,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
 }
 
 function parseNonNegativeInt(flag: string, text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} must be a whole number (got ${JSON.stringify(text)})`);
+  if (!/^\d+$/.test(text.trim()))
+    throw new UsageError(`${flag} must be a whole number (got ${JSON.stringify(text)})`);
   return Number(text);
 }
 

@@ -15,7 +15,11 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-export function createProgress(stream: OutStream, enabled: boolean, now: () => number = Date.now): ProgressReporter {
+export function createProgress(
+  stream: OutStream,
+  enabled: boolean,
+  now: () => number = Date.now,
+): ProgressReporter {
   if (!enabled || stream.isTTY !== true) return { update: () => undefined, stop: () => undefined };
   const started = now();
   let bar: SingleBar | undefined;
@@ -26,15 +30,23 @@ export function createProgress(stream: OutStream, enabled: boolean, now: () => n
         bar = new SingleBar(
           {
             stream: stream as unknown as NodeJS.WritableStream,
-            format: 'hunting {bar} {percentage}% | {mb}/{totalMb} MB | {records} records | eta {eta_formatted}',
+            format:
+              'hunting {bar} {percentage}% | {mb}/{totalMb} MB | {records} records | eta {eta_formatted}',
             hideCursor: true,
             clearOnComplete: true,
           },
           Presets.shades_classic,
         );
-        bar.start(Math.max(1, p.bytesTotal), 0, { mb: '0', totalMb: (p.bytesTotal / 1048576).toFixed(0), records: 0 });
+        bar.start(Math.max(1, p.bytesTotal), 0, {
+          mb: '0',
+          totalMb: (p.bytesTotal / 1048576).toFixed(0),
+          records: 0,
+        });
       }
-      bar.update(Math.min(p.bytesRead, p.bytesTotal), { mb: (p.bytesRead / 1048576).toFixed(0), records: p.records });
+      bar.update(Math.min(p.bytesRead, p.bytesTotal), {
+        mb: (p.bytesRead / 1048576).toFixed(0),
+        records: p.records,
+      });
     },
     stop() {
       bar?.stop();

@@ -37,7 +37,9 @@ export async function rulesListCommand(
     io.stdout.write(`${'ID'.padEnd(idW)}  ${'SEVERITY'.padEnd(sevW)}  ${'CATEGORY'.padEnd(catW)}  TITLE\n`);
     for (const r of sorted) {
       const off = r.enabled ? '' : ' (disabled)';
-      io.stdout.write(`${r.id.padEnd(idW)}  ${r.ref.severity.padEnd(sevW)}  ${r.ref.category.padEnd(catW)}  ${r.ref.title}${off}\n`);
+      io.stdout.write(
+        `${r.id.padEnd(idW)}  ${r.ref.severity.padEnd(sevW)}  ${r.ref.category.padEnd(catW)}  ${r.ref.title}${off}\n`,
+      );
     }
     io.stdout.write(`${sorted.length} rule(s)\n`);
   }
@@ -76,7 +78,9 @@ export async function rulesTestCommand(dirs: string[], io: CliIO): Promise<numbe
     for (const o of runRuleExamples(rule, lists)) {
       if (o.passed) passed++;
       else failed++;
-      io.stdout.write(`${o.passed ? 'pass' : 'FAIL'}  ${rule.id} #${o.index + 1} ${o.name}${o.passed ? '' : `: ${o.message}`}\n`);
+      io.stdout.write(
+        `${o.passed ? 'pass' : 'FAIL'}  ${rule.id} #${o.index + 1} ${o.name}${o.passed ? '' : `: ${o.message}`}\n`,
+      );
     }
   }
   io.stdout.write(`${passed} passed, ${failed} failed, ${rules.length} rule(s)\n`);

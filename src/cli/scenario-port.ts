@@ -28,8 +28,10 @@ interface ScenarioEntryLike {
 function registry(): Record<string, Simulator | ScenarioEntryLike> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- bound at run time on purpose (see header)
   const m = require('../scenarios') as { SCENARIOS?: unknown };
-  if (typeof m.SCENARIOS !== 'object' || m.SCENARIOS === null) throw new Error('internal: src/scenarios exports no SCENARIOS');
-  if (m.SCENARIOS instanceof Map) return Object.fromEntries(m.SCENARIOS) as Record<string, Simulator | ScenarioEntryLike>;
+  if (typeof m.SCENARIOS !== 'object' || m.SCENARIOS === null)
+    throw new Error('internal: src/scenarios exports no SCENARIOS');
+  if (m.SCENARIOS instanceof Map)
+    return Object.fromEntries(m.SCENARIOS) as Record<string, Simulator | ScenarioEntryLike>;
   return m.SCENARIOS as Record<string, Simulator | ScenarioEntryLike>;
 }
 
@@ -48,5 +50,7 @@ export function findScenario(name: string): Simulator | undefined {
 
 /** The paths a manifest lists, relative or absolute as the generator wrote them. */
 export function manifestFiles(m: ScenarioManifestLike): string[] {
-  return (m.files ?? []).map((f) => (typeof f === 'string' ? f : (f.path ?? f.file ?? ''))).filter((f) => f !== '');
+  return (m.files ?? [])
+    .map((f) => (typeof f === 'string' ? f : (f.path ?? f.file ?? '')))
+    .filter((f) => f !== '');
 }

@@ -37,7 +37,8 @@ export function defaultHuntDeps(): HuntDeps {
     createCorrelator: () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- bound at run time on purpose (see header)
       const m = require('../correlate') as Partial<CorrelateModule>;
-      if (typeof m.Correlator !== 'function') throw new Error('internal: src/correlate exports no Correlator');
+      if (typeof m.Correlator !== 'function')
+        throw new Error('internal: src/correlate exports no Correlator');
       return new m.Correlator();
     },
   };

@@ -135,7 +135,13 @@ export async function runHunt(opts: HuntOptions, deps: HuntDeps = defaultHuntDep
   }
   const correlator = deps.createCorrelator();
 
-  const files: HuntFileSummary[] = paths.map((file) => ({ file, formats: {}, records: 0, events: 0, rejected: 0 }));
+  const files: HuntFileSummary[] = paths.map((file) => ({
+    file,
+    formats: {},
+    records: 0,
+    events: 0,
+    rejected: 0,
+  }));
   const rejects: ParseReject[] = [];
   const detections: Detection[] = [];
   const bySeverity = zeroSeverities();
@@ -148,7 +154,8 @@ export async function runHunt(opts: HuntOptions, deps: HuntDeps = defaultHuntDep
   let bytesRead = 0;
 
   const { since, until, onProgress } = opts;
-  const inRange = (t: number): boolean => (since === undefined || t >= since) && (until === undefined || t < until);
+  const inRange = (t: number): boolean =>
+    (since === undefined || t >= since) && (until === undefined || t < until);
 
   // Each file's batches are tallied (records, rejects, formats, progress) and filtered to the time range
   // before they enter the merge, so out-of-range events never occupy the reorder buffers.
@@ -211,7 +218,8 @@ export async function runHunt(opts: HuntOptions, deps: HuntDeps = defaultHuntDep
   ).catch((err: unknown) => {
     if (err instanceof HuntInputError) throw err;
     const e = err as NodeJS.ErrnoException;
-    if (typeof e.code === 'string' && typeof e.path === 'string') throw new HuntInputError(`cannot read ${e.path}: ${e.code}`);
+    if (typeof e.code === 'string' && typeof e.path === 'string')
+      throw new HuntInputError(`cannot read ${e.path}: ${e.code}`);
     throw err;
   });
 

@@ -27,6 +27,10 @@ export interface HuntDeps {
   expandInputs(paths: string[]): Promise<Array<{ path: string; size: number }>>;
   readInput(path: string, opts: ReadOptions): AsyncIterable<InputBatch>;
   /** Loads rules and lists and returns a ready engine; throws naming the bad file and key. */
-  createEngine(cfg: { ruleDirs: readonly string[]; listDirs: readonly string[]; iocFiles: readonly string[] }): Promise<RuleEngine>;
+  createEngine(cfg: {
+    ruleDirs: readonly string[];
+    listDirs: readonly string[];
+    iocFiles: readonly string[];
+  }): Promise<RuleEngine>;
   createCorrelator(): IncidentCorrelator;
 }

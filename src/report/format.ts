@@ -4,7 +4,12 @@ import type { RawRef } from '../core/event';
 
 /** `2023-11-14 15:58:02Z`: UTC, second precision, sortable. */
 export function utc(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z') : '-';
+  return Number.isFinite(ms)
+    ? new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d{3}Z$/, 'Z')
+    : '-';
 }
 
 export function identityLabel(id: Identity): string {

@@ -57,7 +57,11 @@ interface ChartPoint {
   summary: string;
 }
 
-function chartData(incidents: readonly Incident[]): { labels: string[]; points: ChartPoint[]; colors: Record<Severity, string> } {
+function chartData(incidents: readonly Incident[]): {
+  labels: string[];
+  points: ChartPoint[];
+  colors: Record<Severity, string>;
+} {
   const labels = incidents.map((inc, i) => `#${i + 1} ${inc.actor.name ?? inc.actor.id ?? '(unknown)'}`);
   const points: ChartPoint[] = [];
   incidents.forEach((inc, i) => {
@@ -78,7 +82,13 @@ function renderIncident(inc: Incident, n: number): string {
   const rows = inc.timeline
     .map((t) => {
       const d = byId.get(t.detectionId);
-      const ev = d === undefined ? '' : d.evidence.slice(0, 5).map((r) => escapeHtml(refLabel(r))).join('<br>');
+      const ev =
+        d === undefined
+          ? ''
+          : d.evidence
+              .slice(0, 5)
+              .map((r) => escapeHtml(refLabel(r)))
+              .join('<br>');
       const more = d !== undefined && d.evidenceCount > 5 ? `<br>+${d.evidenceCount - 5} more` : '';
       return `<tr><td class="t">${escapeHtml(utc(t['@timestamp']))}</td><td>${badge(t.severity)}</td><td><code>${escapeHtml(
         t.ruleId,
@@ -200,7 +210,9 @@ export function renderHtml(result: HuntResult): string {
   const data = chartData(incidents);
   const chartHeight = Math.max(160, 60 + incidents.length * 36);
   const incidentsHtml =
-    incidents.length === 0 ? '<p>No incidents.</p>' : incidents.map((inc, i) => renderIncident(inc, i + 1)).join('\n');
+    incidents.length === 0
+      ? '<p>No incidents.</p>'
+      : incidents.map((inc, i) => renderIncident(inc, i + 1)).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">

@@ -78,15 +78,21 @@ export function renderTerminal(result: HuntResult, opts: TerminalOptions): strin
   const s = result.summary;
   lines.push(c.bold('Summary'));
   lines.push(`  records:    ${s.records} in ${s.files} file(s), ${(s.durationMs / 1000).toFixed(1)} s`);
-  const range = s.since !== undefined || s.until !== undefined ? ` (${s.filtered} outside ${s.since ?? '-'} .. ${s.until ?? '-'})` : '';
-  lines.push(`  events:     ${s.events}${range}${s.late > 0 ? `, ${s.late} arrived out of order beyond the reorder window` : ''}`);
+  const range =
+    s.since !== undefined || s.until !== undefined
+      ? ` (${s.filtered} outside ${s.since ?? '-'} .. ${s.until ?? '-'})`
+      : '';
+  lines.push(
+    `  events:     ${s.events}${range}${s.late > 0 ? `, ${s.late} arrived out of order beyond the reorder window` : ''}`,
+  );
   lines.push(`  rejected:   ${s.rejected > 0 ? c.yellow(String(s.rejected)) : '0'}`);
   const shown = result.rejects.slice(0, opts.maxRejectsShown ?? 5);
   for (const r of shown) {
     const where = r.index === undefined ? `${r.file}:${r.line}` : `${r.file}:${r.line}#${r.index}`;
     lines.push(c.dim(`    ${clean(where)}: ${clean(r.reason)} [${r.format}]`));
   }
-  if (s.rejected > shown.length) lines.push(c.dim(`    ... and ${s.rejected - shown.length} more (see --json)`));
+  if (s.rejected > shown.length)
+    lines.push(c.dim(`    ... and ${s.rejected - shown.length} more (see --json)`));
   const sev = [...SEVERITIES]
     .reverse()
     .filter((k) => s.bySeverity[k] > 0)

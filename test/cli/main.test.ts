@@ -5,7 +5,9 @@ import { run, tempDir, writeFixture, T0, jiraDcLine } from './support';
 
 describe('bulkhead CLI: usage', () => {
   it('prints the version and help', async () => {
-    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as {
+      version: string;
+    };
     expect(await run(['--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
     const help = await run(['hunt', '--help']);
     expect(help.code).toBe(0);
@@ -19,7 +21,10 @@ describe('bulkhead CLI: usage', () => {
   it.each([
     [['hunt'], /at least one input path/],
     [['hunt', '/nonexistent/audit.log'], /input not found: \/nonexistent\/audit.log/],
-    [['hunt', '--rules', '/nonexistent/rules', '.'], /rule folder \(--rules\) not found: \/nonexistent\/rules/],
+    [
+      ['hunt', '--rules', '/nonexistent/rules', '.'],
+      /rule folder \(--rules\) not found: \/nonexistent\/rules/,
+    ],
     [['hunt', '--json', '--ndjson', '.'], /cannot be combined/],
     [['hunt', '--since', 'yesterday-ish', '.'], /--since: not a time: "yesterday-ish"/],
     [['hunt', '--timezone', 'Mars/Olympus', '.'], /unknown IANA time zone "Mars\/Olympus"/],
@@ -36,7 +41,9 @@ describe('bulkhead rules', () => {
   it('lists the built-in rules', async () => {
     const r = await run(['rules', 'list']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/admin-group-member-added\s+high\s+privilege-escalation\s+User added to an administrators group/);
+    expect(r.stdout).toMatch(
+      /admin-group-member-added\s+high\s+privilege-escalation\s+User added to an administrators group/,
+    );
   });
 
   it('validates the built-in rules, and names file and key of a broken one (exit 2)', async () => {
@@ -45,7 +52,7 @@ describe('bulkhead rules', () => {
     writeFileSync(
       path.join(dir, 'broken.yml'),
       'id: broken-rule\ntitle: t\ndescription: d\nseverity: apocalyptic\ncategory: ioc-match\nattack: [T1078]\n' +
-        "incident: x\ndetection: { sel: { event.action: user.login }, condition: sel }\nsummary: s\nexamples: []\n",
+        'incident: x\ndetection: { sel: { event.action: user.login }, condition: sel }\nsummary: s\nexamples: []\n',
     );
     const r = await run(['rules', 'validate', dir]);
     expect(r.code).toBe(2);
@@ -77,7 +84,10 @@ describe('bulkhead hunt', () => {
   it('exits 0 when nothing matches', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'quiet.audit.log');
-    writeFileSync(file, jiraDcLine(T0, 'Group created', 'alice', [{ name: 'team-red', type: 'GROUP' }]) + '\n');
+    writeFileSync(
+      file,
+      jiraDcLine(T0, 'Group created', 'alice', [{ name: 'team-red', type: 'GROUP' }]) + '\n',
+    );
     const r = await run(['hunt', file]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('No incidents.');

@@ -7,10 +7,14 @@ import { REPO_ROOT, tempDir, writeFixture } from './support';
 describe('bin/bulkhead.js (built dist/)', () => {
   beforeAll(() => {
     // What `npm test`'s pretest does; repeated here so this file also passes when run on its own.
-    execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: REPO_ROOT,
-      stdio: 'pipe',
-    });
+    execFileSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: REPO_ROOT,
+        stdio: 'pipe',
+      },
+    );
   }, 120_000);
 
   const bulkhead = (args: string[], input?: string) =>

@@ -60,7 +60,10 @@ export const T0 = Date.UTC(2023, 10, 23, 15, 0, 0) / 1000; // 2023-11-23T15:00:0
  * A small Jira DC audit file: benign group work, two bad lines at known positions, and one admin-group
  * addition (a high-severity detection) on line 5. `evil` names the attacker (may carry markup).
  */
-export function writeFixture(dir: string, evil = 'mallory'): { file: string; adminLine: number; badLines: number[] } {
+export function writeFixture(
+  dir: string,
+  evil = 'mallory',
+): { file: string; adminLine: number; badLines: number[] } {
   const lines = [
     jiraDcLine(T0, 'Group created', 'alice', [{ name: 'team-blue', type: 'GROUP' }]), // 1
     '{"this is": not json', // 2: malformed

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { MinHeap } from '../../src/hunt/heap';
-import { mergeByTime, reorderWindowFor, MIN_REORDER_WINDOW, DEFAULT_REORDER_WINDOW } from '../../src/hunt/merge';
+import {
+  mergeByTime,
+  reorderWindowFor,
+  MIN_REORDER_WINDOW,
+  DEFAULT_REORDER_WINDOW,
+} from '../../src/hunt/merge';
 
 interface Item {
   t: number;
@@ -18,7 +23,11 @@ async function* batches(items: readonly Item[], size = 3): AsyncGenerator<Item[]
 
 const mk = (src: string, times: number[]): Item[] => times.map((t, seq) => ({ t, src, seq }));
 
-async function collect(sources: Item[][], window?: number, size?: number): Promise<{ out: Item[]; late: number }> {
+async function collect(
+  sources: Item[][],
+  window?: number,
+  size?: number,
+): Promise<{ out: Item[]; late: number }> {
   const out: Item[] = [];
   const stats = await mergeByTime(
     sources.map((s) => batches(s, size)),
@@ -84,34 +93,43 @@ describe('mergeByTime', () => {
       yield mk('b', [0]);
       throw new Error('disk on fire');
     }
-    await expect(mergeByTime([good(), bad()], (i) => i.t, () => undefined, 2)).rejects.toThrow('disk on fire');
+    await expect(
+      mergeByTime(
+        [good(), bad()],
+        (i) => i.t,
+        () => undefined,
+        2,
+      ),
+    ).rejects.toThrow('disk on fire');
     expect(closed).toBe(true);
   });
 
   it('property: sorted output, nothing lost, whenever displacement stays within the window', async () => {
-    const source = fc
-      .array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 })
-      .chain((ts) => {
-        const sorted = [...ts].sort((x, y) => x - y);
-        // Displace by swapping within blocks of at most 4 items: no item moves more than 3 places.
-        return fc.array(fc.nat(), { minLength: sorted.length, maxLength: sorted.length }).map((keys) => {
-          const out = [...sorted];
-          for (let b = 0; b < out.length; b += 4) {
-            const block = out.slice(b, b + 4).map((t, j) => ({ t, k: keys[b + j] ?? 0 }));
-            block.sort((x, y) => x.k - y.k).forEach((x, j) => (out[b + j] = x.t));
-          }
-          return out;
-        });
+    const source = fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 }).chain((ts) => {
+      const sorted = [...ts].sort((x, y) => x - y);
+      // Displace by swapping within blocks of at most 4 items: no item moves more than 3 places.
+      return fc.array(fc.nat(), { minLength: sorted.length, maxLength: sorted.length }).map((keys) => {
+        const out = [...sorted];
+        for (let b = 0; b < out.length; b += 4) {
+          const block = out.slice(b, b + 4).map((t, j) => ({ t, k: keys[b + j] ?? 0 }));
+          block.sort((x, y) => x.k - y.k).forEach((x, j) => (out[b + j] = x.t));
+        }
+        return out;
       });
+    });
     await fc.assert(
-      fc.asyncProperty(fc.array(source, { maxLength: 5 }), fc.integer({ min: 1, max: 5 }), async (files, size) => {
-        const sources = files.map((ts, f) => mk(String(f), ts));
-        const { out, late } = await collect(sources, 4, size);
-        const times = out.map((i) => i.t);
-        expect(times).toEqual([...times].sort((x, y) => x - y));
-        expect(out).toHaveLength(files.reduce((n, f) => n + f.length, 0));
-        expect(late).toBe(0);
-      }),
+      fc.asyncProperty(
+        fc.array(source, { maxLength: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        async (files, size) => {
+          const sources = files.map((ts, f) => mk(String(f), ts));
+          const { out, late } = await collect(sources, 4, size);
+          const times = out.map((i) => i.t);
+          expect(times).toEqual([...times].sort((x, y) => x - y));
+          expect(out).toHaveLength(files.reduce((n, f) => n + f.length, 0));
+          expect(late).toBe(0);
+        },
+      ),
       { numRuns: 200 },
     );
   });

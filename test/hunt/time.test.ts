@@ -6,7 +6,9 @@ describe('parseTimeArg', () => {
     expect(parseTimeArg('2023-11-14T10:00:00Z', now)).toBe(Date.UTC(2023, 10, 14, 10));
     expect(parseTimeArg('2023-11-14', now)).toBe(Date.UTC(2023, 10, 14));
     expect(parseTimeArg('2023-11-14T10:00:00', now, 'America/Los_Angeles')).toBe(Date.UTC(2023, 10, 14, 18));
-    expect(parseTimeArg('2023-11-14T10:00:00+02:00', now, 'America/Los_Angeles')).toBe(Date.UTC(2023, 10, 14, 8));
+    expect(parseTimeArg('2023-11-14T10:00:00+02:00', now, 'America/Los_Angeles')).toBe(
+      Date.UTC(2023, 10, 14, 8),
+    );
   });
   it('reads relative durations back from now', () => {
     expect(parseTimeArg('7d', now)).toBe(now - 7 * 86_400_000);

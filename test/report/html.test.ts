@@ -35,7 +35,9 @@ describe('HTML report', () => {
   it('escapes a <script> planted in a user name everywhere it appears', () => {
     expect(html).not.toContain('<script>alert(1)');
     expect(html).not.toContain('<img src=x');
-    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&quot;&#39;&amp;');
+    expect(html).toContain(
+      '&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&quot;&#39;&amp;',
+    );
     // Exactly three script elements: the JSON data block, Chart.js, and the chart setup.
     expect(html.match(/<script\b/gi)).toHaveLength(3);
   });
@@ -43,15 +45,22 @@ describe('HTML report', () => {
   it('carries the chart data as JSON that parses back to the planted text', () => {
     const m = /<script type="application\/json" id="bulkhead-data">([\s\S]*?)<\/script>/.exec(html);
     expect(m).not.toBeNull();
-    const data = JSON.parse(m?.[1] ?? '') as { labels: string[]; points: Array<{ severity: string; rule: string }> };
+    const data = JSON.parse(m?.[1] ?? '') as {
+      labels: string[];
+      points: Array<{ severity: string; rule: string }>;
+    };
     expect(data.labels.join(' ')).toContain(EVIL);
-    expect(data.points.some((p) => p.rule === 'admin-group-member-added' && p.severity === 'high')).toBe(true);
+    expect(data.points.some((p) => p.rule === 'admin-group-member-added' && p.severity === 'high')).toBe(
+      true,
+    );
   });
 });
 
 describe('escaping helpers', () => {
   it('escapeHtml covers the five markup characters', () => {
-    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    );
   });
   it('jsonForScript cannot close the script element and round-trips', () => {
     const value = { s: '</script><!-- \u2028 & >' };

@@ -37,17 +37,33 @@ describe('hunt output schema (bulkhead.hunt/v1)', () => {
 
   it('--ndjson validates line by line, summary first, every type present', async () => {
     const r = await run(['hunt', '--ndjson', ...inputs]);
-    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; schema?: string });
+    const lines = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; schema?: string });
     expect(lines[0]).toMatchObject({ type: 'summary', schema: 'bulkhead.hunt/v1' });
     for (const line of lines) {
       if (!validateLine(line)) throw new Error(`${line.type}: ${errorsOf(validateLine)}`);
     }
-    expect(new Set(lines.map((l) => l.type))).toEqual(new Set(['summary', 'file', 'reject', 'incident', 'detection']));
+    expect(new Set(lines.map((l) => l.type))).toEqual(
+      new Set(['summary', 'file', 'reject', 'incident', 'detection']),
+    );
   });
 
   it('rejects a document that breaks the contract', () => {
-    expect(validateDoc({ schema: 'bulkhead.hunt/v2', summary: {}, files: [], rejects: [], incidents: [], detections: [] })).toBe(false);
-    expect(validateLine({ type: 'file', file: 'x', formats: {}, records: 1, events: 1, rejected: 0, extra: true })).toBe(false);
+    expect(
+      validateDoc({
+        schema: 'bulkhead.hunt/v2',
+        summary: {},
+        files: [],
+        rejects: [],
+        incidents: [],
+        detections: [],
+      }),
+    ).toBe(false);
+    expect(
+      validateLine({ type: 'file', file: 'x', formats: {}, records: 1, events: 1, rejected: 0, extra: true }),
+    ).toBe(false);
   });
 
   it('evidence and rejects point at the right input lines', async () => {
@@ -61,12 +77,16 @@ describe('hunt output schema (bulkhead.hunt/v1)', () => {
     expect(d?.rule.attack.length).toBeGreaterThan(0);
     const lines = readFileSync(file, 'utf8').split('\n');
     expect(lines[adminLine - 1]).toContain('jira-administrators');
-    expect(doc.files).toEqual([{ file, formats: { 'dc-audit-file': 3, unknown: 2 }, records: 5, events: 3, rejected: 2 }]);
+    expect(doc.files).toEqual([
+      { file, formats: { 'dc-audit-file': 3, unknown: 2 }, records: 5, events: 3, rejected: 2 },
+    ]);
   });
 
   it('records inside a whole-JSON page carry their index', async () => {
     const page = path.join(SAMPLES, 'jira-cloud/audit-record-page.json');
-    const doc = JSON.parse((await run(['hunt', '--json', '--fail-on', 'critical', page])).stdout) as HuntResult;
+    const doc = JSON.parse(
+      (await run(['hunt', '--json', '--fail-on', 'critical', page])).stdout,
+    ) as HuntResult;
     const refs = doc.detections.flatMap((d) => d.evidence);
     expect(refs.length).toBeGreaterThan(0);
     for (const ref of refs) expect(ref).toEqual({ file: page, line: 1, index: expect.any(Number) });

@@ -7,7 +7,7 @@ describe('terminal report', () => {
     const { file } = writeFixture(tempDir(), 'eve\u001b[2J\u001b]0;pwned\u0007\rroot');
     const r = await run(['hunt', file]);
     expect(r.code).toBe(1);
-    for (const c of ["\u001b", "\u0007", "\r"]) expect(r.stdout).not.toContain(c);
+    for (const c of ['\u001b', '\u0007', '\r']) expect(r.stdout).not.toContain(c);
     expect(r.stdout).toContain('eve\uFFFD[2J\uFFFD]0;pwned\uFFFD\uFFFDroot');
   });
 
@@ -16,7 +16,9 @@ describe('terminal report', () => {
     const out = (await run(['hunt', file])).stdout;
     expect(out).toMatch(/HIGH .*#1 /);
     expect(out).toMatch(/actor: +mallory/);
-    expect(out).toMatch(/timeline:\n +2023-11-23 15:02:00Z +high +admin-group-member-added +mallory added mallory/);
+    expect(out).toMatch(
+      /timeline:\n +2023-11-23 15:02:00Z +high +admin-group-member-added +mallory added mallory/,
+    );
     expect(out).toMatch(/rejected: +2\n +.*jira\.audit\.log:2: .*\n +.*jira\.audit\.log:4: /);
     expect(out).toMatch(/detections: +\d+ \(.*high 1/);
     expect(out).toMatch(/jira\.audit\.log: dc-audit-file 3, unknown 2/);
@@ -30,7 +32,10 @@ describe('terminal report', () => {
 describe('progress bar', () => {
   const tty = () => {
     let text = '';
-    return { stream: { isTTY: true, columns: 100, write: (s: string) => ((text += s), true) }, text: () => text };
+    return {
+      stream: { isTTY: true, columns: 100, write: (s: string) => ((text += s), true) },
+      text: () => text,
+    };
   };
 
   it('appears on a TTY for large inputs, not for small quick ones, never when disabled or piped', () => {
@@ -47,11 +52,19 @@ describe('progress bar', () => {
     expect(small.text()).toBe('');
 
     const off = tty();
-    createProgress(off.stream, false).update({ bytesRead: 1, bytesTotal: PROGRESS_MIN_BYTES * 2, records: 1 });
+    createProgress(off.stream, false).update({
+      bytesRead: 1,
+      bytesTotal: PROGRESS_MIN_BYTES * 2,
+      records: 1,
+    });
     expect(off.text()).toBe('');
 
     let piped = '';
-    createProgress({ write: (s: string) => (piped += s) }, true).update({ bytesRead: 1, bytesTotal: PROGRESS_MIN_BYTES * 2, records: 1 });
+    createProgress({ write: (s: string) => (piped += s) }, true).update({
+      bytesRead: 1,
+      bytesTotal: PROGRESS_MIN_BYTES * 2,
+      records: 1,
+    });
     expect(piped).toBe('');
   });
 
