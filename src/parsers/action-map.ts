@@ -6,7 +6,7 @@
  */
 import { slugifyAction, type CanonicalAction } from '../core/actions';
 
-const TABLE: ReadonlyArray<readonly [CanonicalAction, readonly string[]]> = [
+export const ACTION_TABLE: ReadonlyArray<readonly [CanonicalAction, readonly string[]]> = [
   // identities
   ['user.created', ['User created', 'user_created', 'Created user', 'avi:jira:created:user', 'avi:confluence:created:user']],
   ['user.deleted', ['User deleted', 'user_deleted', 'Deleted account permanently', 'Delete account permanently', 'avi:jira:deleted:user', 'avi:confluence:deleted:user']],
@@ -19,14 +19,14 @@ const TABLE: ReadonlyArray<readonly [CanonicalAction, readonly string[]]> = [
   ['user.password.reset', ['User password reset', 'Password reset', 'Reset password with recovery link', 'user_password_reset']],
   ['user.login', ['User login', 'User logged in', 'user_login', 'user_logged_in', 'Logged in to account', 'User login successful']],
   ['user.login.failed', ['User login failed', 'user_login_failed', 'Login failed', 'Failed login']],
-  ['user.impersonated', ['user_logged_in_as_user', 'Logged in as user', 'User impersonated']],
-  ['user.exported', ['User details exported', 'User permissions exported', 'Users exported', 'user_list_exported']],
+  ['user.impersonated', ['Impersonated user', 'user_logged_in_as_user', 'Logged in as user', 'User impersonated']],
+  ['user.exported', ['Exported users', 'User details exported', 'User permissions exported', 'Users exported', 'user_list_exported']],
   // groups and roles
   ['group.created', ['Group created', 'User group created', 'group_created', 'Created group', 'avi:confluence:created:group']],
   ['group.deleted', ['Group deleted', 'User group deleted', 'Group removed', 'group_deleted', 'Deleted group', 'avi:confluence:deleted:group']],
   ['group.member.added', ['User added to group', 'User added to user group', 'user_added_to_group', 'Added user to group', 'group.membership.added']],
   ['group.member.removed', ['User removed from group', 'User removed from user group', 'user_removed_from_group', 'Removed user from group', 'group.membership.removed']],
-  ['role.admin.granted', ['added_org_admin', 'group_granted_admin_access', 'user_granted_role', 'Organization admin added', 'org_admin_added', 'site_admin_added', 'Granted admin access to group']],
+  ['role.admin.granted', ['Added organization admin', 'Granted admin access', 'added_org_admin', 'group_granted_admin_access', 'user_granted_role', 'Organization admin added', 'org_admin_added', 'site_admin_added', 'Granted admin access to group']],
   ['role.admin.revoked', ['removed_org_admin', 'group_revoked_admin_access', 'user_revoked_role', 'Organization admin removed', 'org_admin_removed', 'site_admin_removed']],
   // permissions
   ['permission.global.granted', ['Global permission added', 'Global permission granted', 'Global permission changed', 'Global permissions changed']],
@@ -54,14 +54,14 @@ const TABLE: ReadonlyArray<readonly [CanonicalAction, readonly string[]]> = [
   ['ssh.key.removed', ['User removed SSH access key from profile', 'SSH key removed', 'SSH key deleted']],
   ['ssh.settings.changed', ['SSH settings changed']],
   // authentication posture
-  ['auth.2sv.disabled', ['twosv_disabled_for_user', 'Two-step verification disabled', 'two_step_verification_disabled']],
+  ['auth.2sv.disabled', ['Disabled two-step verification', 'twosv_disabled_for_user', 'Two-step verification disabled', 'two_step_verification_disabled']],
   ['auth.2sv.policy.changed', ['twosv_policy_updated', 'Two-step verification policy updated', 'twosv_enforcement_disabled']],
-  ['auth.policy.changed', ['Password policy updated', 'SAML configuration updated', 'SSO configuration updated', 'saml_configuration_updated', 'password_policy_updated']],
-  ['auth.ip-allowlist.changed', ['IP allowlist updated', 'IP allowlist created', 'IP allowlist deleted']],
-  ['auth.domain.changed', ['domain_verified', 'domain_removed', 'Domain verified', 'Domain removed']],
+  ['auth.policy.changed', ['Updated authentication policy', 'Password policy updated', 'SAML configuration updated', 'SSO configuration updated', 'saml_configuration_updated', 'password_policy_updated']],
+  ['auth.ip-allowlist.changed', ['Updated IP allowlist', 'IP allowlist updated', 'IP allowlist created', 'IP allowlist deleted']],
+  ['auth.domain.changed', ['Verified domain', 'Removed domain', 'domain_verified', 'domain_removed', 'Domain verified', 'Domain removed']],
   ['auth.sync.enabled', ['user_provisioning_enabled', 'scim_directory_created', 'gsuite_sync_enabled', 'User provisioning enabled']],
   // apps
-  ['app.installed', ['App installed', 'Plugin installed', 'Add-on installed', 'marketplace_app_installed', 'app_installed', 'App successful installation']],
+  ['app.installed', ['Installed app', 'App installed', 'Plugin installed', 'Add-on installed', 'marketplace_app_installed', 'app_installed', 'App successful installation']],
   ['app.enabled', ['App enabled', 'Plugin enabled', 'Add-on enabled', 'App enable success', 'app_enabled']],
   ['app.uninstalled', ['App uninstalled', 'Plugin uninstalled', 'Add-on uninstalled', 'marketplace_app_uninstalled', 'App successful uninstallation', 'app_uninstalled']],
   ['app.disabled', ['App disabled', 'Plugin disabled', 'Add-on disabled', 'App disable success', 'app_disabled']],
@@ -74,11 +74,11 @@ const TABLE: ReadonlyArray<readonly [CanonicalAction, readonly string[]]> = [
   ['data-security-policy.deactivated', ['data_security_policy_deactivated', 'Data security policy deactivated', 'policy_deactivated']],
   ['settings.global.changed', ['General configuration changed', 'Global settings changed', 'Server settings changed']],
   // content access
-  ['page.viewed', ['Page viewed', 'confluence_page_viewed', 'avi:confluence:viewed:page', 'avi:confluence:viewed:blogpost']],
+  ['page.viewed', ['Viewed Confluence page', 'Page viewed', 'confluence_page_viewed', 'avi:confluence:viewed:page', 'avi:confluence:viewed:blogpost']],
   ['page.created', ['Page created', 'confluence_page_created', 'avi:confluence:created:page', 'avi:confluence:created:blogpost']],
   ['page.updated', ['Page updated', 'confluence_page_updated', 'avi:confluence:updated:page', 'avi:confluence:updated:blogpost']],
   ['page.deleted', ['Page deleted', 'Page trashed', 'avi:confluence:deleted:page', 'avi:confluence:trashed:page', 'avi:confluence:deleted:blogpost']],
-  ['issue.viewed', ['Issue viewed', 'jira_issue_viewed', 'avi:jira:viewed:issue']],
+  ['issue.viewed', ['Viewed Jira issue', 'Issue viewed', 'jira_issue_viewed', 'avi:jira:viewed:issue']],
   ['issue.created', ['Issue created', 'jira_issue_created', 'avi:jira:created:issue']],
   ['issue.updated', ['Issue updated', 'jira_issue_updated', 'avi:jira:updated:issue']],
   ['issue.deleted', ['Issue deleted', 'jira_issue_deleted', 'avi:jira:deleted:issue']],
@@ -100,7 +100,7 @@ const TABLE: ReadonlyArray<readonly [CanonicalAction, readonly string[]]> = [
 ];
 
 const MAP: ReadonlyMap<string, CanonicalAction> = new Map(
-  TABLE.flatMap(([canonical, raws]) => raws.map((raw) => [raw.toLowerCase(), canonical] as const)),
+  ACTION_TABLE.flatMap(([canonical, raws]) => raws.map((raw) => [raw.toLowerCase(), canonical] as const)),
 );
 
 // Raw actions repeat endlessly in real logs; caching the lower-casing and slugging keeps the hot path to one Map hit.

@@ -1,5 +1,6 @@
 /** Record-level behaviour: typed rejects, wrappers, actors, action mapping, access-log variants. */
 import { canonicalAction, parseLine, parseRecord } from '../../src/parsers';
+import { ACTION_TABLE } from '../../src/parsers/action-map';
 
 const ref = { file: 'mem', line: 7 };
 const one = (v: unknown, opts = {}) => parseRecord(v, ref, undefined, opts);
@@ -103,5 +104,18 @@ describe('text quirks', () => {
   it('a UTF-8 byte-order mark before the first record is ignored', () => {
     const out = parseLine('\ufeff{"type":"events","attributes":{"time":"2023-11-23T10:00:00Z","action":"user_login"}}', ref);
     expect(out.events[0]!['event.action']).toBe('user.login');
+  });
+});
+
+describe('the action table', () => {
+  it('maps no raw string (case-insensitively) to two canonical actions', () => {
+    const seen = new Map<string, string>();
+    for (const [canonical, raws] of ACTION_TABLE) {
+      for (const raw of raws) {
+        const k = raw.toLowerCase();
+        expect({ raw, canonical: seen.get(k) ?? canonical }).toEqual({ raw, canonical });
+        seen.set(k, canonical);
+      }
+    }
   });
 });
