@@ -37,7 +37,10 @@ interface WorkingIncident {
   readonly actor: Identity;
   readonly identities: LinkedIdentity[];
   readonly keys: Set<string>;
+  /** Kept in time order as they arrive (mostly appends), with their timeline entries alongside, so `add` does
+   *  not re-sort a large incident on every detection. */
   readonly detections: Detection[];
+  readonly timeline: TimelineEntry[];
   first: number;
   last: number;
   severity: Severity;
@@ -135,7 +138,7 @@ export class Correlator {
     }
     if (!inc && keys.length === 0) inc = this.liveAnonymous(d);
     if (!inc) inc = this.open(d, keys);
-    inc.detections.push(d);
+    insertDetection(inc, d);
     inc.first = Math.min(inc.first, d.firstTimestamp, t);
     inc.last = Math.max(inc.last, t);
     inc.severity = maxSeverity(inc.severity, d.severity);
@@ -163,6 +166,7 @@ export class Correlator {
       identities: [],
       keys: new Set(),
       detections: [],
+      timeline: [],
       first: d.firstTimestamp,
       last: d['@timestamp'],
       severity: d.severity,
@@ -243,16 +247,26 @@ function push(m: Map<string, Link[]>, k: string, l: Link): void {
   else m.set(k, [l]);
 }
 
-function freeze(inc: WorkingIncident): Incident {
-  const detections = [...inc.detections].sort((a, b) => a['@timestamp'] - b['@timestamp'] || (a.id < b.id ? -1 : 1));
-  const timeline: TimelineEntry[] = detections.map((d) => ({
+const before = (a: Detection, b: Detection): boolean => a['@timestamp'] < b['@timestamp'] || (a['@timestamp'] === b['@timestamp'] && a.id < b.id);
+
+function insertDetection(inc: WorkingIncident, d: Detection): void {
+  let i = inc.detections.length;
+  while (i > 0 && before(d, inc.detections[i - 1] as Detection)) i--;
+  const entry: TimelineEntry = {
     '@timestamp': d['@timestamp'],
     detectionId: d.id,
     ruleId: d.rule.id,
     severity: d.severity,
     actor: label(d.actor),
     summary: d.summary,
-  }));
+  };
+  inc.detections.splice(i, 0, d);
+  inc.timeline.splice(i, 0, entry);
+}
+
+function freeze(inc: WorkingIncident): Incident {
+  const detections = inc.detections.slice();
+  const timeline = inc.timeline.slice();
   return {
     id: inc.id,
     status: 'open',
