@@ -20,7 +20,7 @@ export async function demoCommand(flags: { out?: string }, io: CliIO): Promise<n
   const out = flags.out ?? (await mkdtemp(path.join(tmpdir(), 'bulkhead-demo-')));
   const logs = path.join(out, 'logs');
   io.stderr.write(
-    `Simulating ${DEMO_SCENARIO} (Data Center logs, ${DEMO_NOISE} noise events/day, seed ${DEMO_SEED})...\n`,
+    `Simulating ${DEMO_SCENARIO} (Data Center logs, ${DEMO_NOISE} background users, seed ${DEMO_SEED})...\n`,
   );
   await simulate(DEMO_SCENARIO, { format: 'dc', out: logs, noise: DEMO_NOISE, seed: DEMO_SEED });
   io.stderr.write(`Hunting ${logs} ...\n\n`);

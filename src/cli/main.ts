@@ -81,7 +81,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .requiredOption('--out <dir>', 'folder to write the logs and manifest into')
     .option(
       '--noise <n>',
-      'benign background events per simulated day',
+      'benign background users whose everyday activity surrounds the attack',
       (v) => parseNonNegativeInt('--noise', v),
       200,
     )

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { escapeHtml, jsonForScript } from '../../src/report/html';
 import { run, tempDir, writeFixture } from '../cli/support';
 
@@ -40,6 +41,29 @@ describe('HTML report', () => {
     );
     // Exactly three script elements: the JSON data block, Chart.js, and the chart setup.
     expect(html.match(/<script\b/gi)).toHaveLength(3);
+  });
+
+  it('has chart setup code that compiles and reads the data block', () => {
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? '');
+    const setup = scripts[scripts.length - 1] ?? '';
+    expect(setup).toContain("getElementById('bulkhead-data')");
+    // Run it against a stand-in DOM and Chart constructor to see what it would plot.
+    const dataText = /id="bulkhead-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    const charts: Array<{
+      type: string;
+      data: { datasets: Array<{ data: unknown[]; pointBackgroundColor: string[] }> };
+    }> = [];
+    runInNewContext(setup, {
+      document: { getElementById: (id: string) => (id === 'bulkhead-data' ? { textContent: dataText } : {}) },
+      Chart: function Chart(_el: unknown, cfg: (typeof charts)[number]) {
+        charts.push(cfg);
+      },
+    });
+    expect(charts).toHaveLength(1);
+    expect(charts[0]?.type).toBe('scatter');
+    const ds = charts[0]?.data.datasets[0];
+    expect(ds?.data.length).toBeGreaterThan(0);
+    expect(ds?.pointBackgroundColor).toContain('#eb5757'); // high
   });
 
   it('carries the chart data as JSON that parses back to the planted text', () => {
