@@ -49,8 +49,9 @@ export class SimpleState implements RuleState {
     if (this.suppressMs !== undefined) {
       const t = time(e);
       const u = this.until.get(key);
+      // Quiet while inside the suppression window (an older, out-of-order event inside it is quiet too).
       if (u !== undefined && t < u && t >= u - this.suppressMs) return undefined;
-      this.until.set(key, t + this.suppressMs);
+      this.until.set(key, u === undefined ? t + this.suppressMs : Math.max(u, t + this.suppressMs));
     }
     return { key, events: [e] };
   }
