@@ -27,6 +27,10 @@ export interface EngineOptions {
   readonly disabledRules?: readonly string[];
   /** Sweep expired state every this many events (default 10,000). */
   readonly sweepEvery?: number;
+  /** The wall clock (default Date.now). Windows run on event time; the clock only guards that time: an event
+   *  stamped more than a day in the future does not advance it, so one bad timestamp cannot expire every
+   *  live window at the next sweep. */
+  readonly now?: () => number;
 }
 
 export interface EngineStats {
@@ -53,6 +57,7 @@ const SNAPSHOT_VERSION = 1;
 const NO_DETECTIONS: readonly Detection[] = Object.freeze([]);
 /** Also sweep when event time has moved on this far since the last sweep, so slow streams stay flat too. */
 const SWEEP_INTERVAL_MS = 3_600_000;
+const FUTURE_TOLERANCE_MS = 86_400_000;
 
 export class Engine {
   private readonly bound: readonly BoundRule[];
@@ -60,6 +65,7 @@ export class Engine {
   private readonly always: BoundRule[] = [];
   private readonly enricher: Enricher;
   private readonly sweepEvery: number;
+  private readonly now: () => number;
   private events = 0;
   private detections = 0;
   private maxTime = -Infinity;
@@ -69,6 +75,7 @@ export class Engine {
     const disabled = new Set(options.disabledRules ?? []);
     this.enricher = new Enricher(options.lists);
     this.sweepEvery = options.sweepEvery ?? 10_000;
+    this.now = options.now ?? Date.now;
     this.bound = options.rules.filter((r) => r.enabled && !disabled.has(r.id)).map((r) => bindRule(r, options.lists));
     for (const b of this.bound) {
       if (b.rule.actions === null) {
@@ -96,7 +103,7 @@ export class Engine {
     const e = event as MutableEvent;
     this.enricher.apply(e);
     const t = e['@timestamp'];
-    if (t > this.maxTime) this.maxTime = t;
+    if (t > this.maxTime && t <= this.now() + FUTURE_TOLERANCE_MS) this.maxTime = t;
     if (++this.events % this.sweepEvery === 0 || this.maxTime - this.lastSweepTime > SWEEP_INTERVAL_MS) this.sweep();
 
     let out: Detection[] | undefined;

@@ -54,6 +54,15 @@ describe('count', () => {
     expect(run(new Engine({ rules: [downloads()], lists }), later).map((d) => d.at)).toEqual([2, 10]);
   });
 
+  it('an event stamped far in the future does not expire live windows', () => {
+    const engine = new Engine({ rules: [downloads()], lists, sweepEvery: 1, now: () => T0 + DAY });
+    const got = run(engine, [dl(T0), dl(T0 + MIN), ev({ '@timestamp': Date.parse('2099-01-01'), 'user.name': 'clock-skew' }), dl(T0 + 2 * MIN)]);
+    expect(got.map((d) => d.at)).toEqual([3]);
+    // Without the guard (a clock far ahead), the sweep at the 2099 event drops mallory's window.
+    const naive = new Engine({ rules: [downloads()], lists, sweepEvery: 1, now: () => Date.parse('2100-01-01') });
+    expect(run(naive, [dl(T0), dl(T0 + MIN), ev({ '@timestamp': Date.parse('2099-01-01'), 'user.name': 'clock-skew' }), dl(T0 + 2 * MIN)])).toEqual([]);
+  });
+
   it('accepts slightly out-of-order events and ignores the missing by field', () => {
     const got = run(new Engine({ rules: [downloads()], lists }), [dl(T0 + 5 * MIN), dl(T0), ev({ '@timestamp': T0, 'event.action': 'repository.archive.downloaded' }), dl(T0 + 2 * MIN)]);
     expect(got).toEqual([expect.objectContaining({ at: 3, n: 3 })]);
