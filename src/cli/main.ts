@@ -81,11 +81,12 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .requiredOption('--out <dir>', 'folder to write the logs and manifest into')
     .option(
       '--noise <n>',
-      'benign background users whose everyday activity surrounds the attack',
+      "benign background users whose everyday activity surrounds the attack (default: the scenario's, 200)",
       (v) => parseNonNegativeInt('--noise', v),
-      200,
     )
-    .option('--seed <s>', 'random seed (same seed, same logs)', (v) => parseNonNegativeInt('--seed', v), 1)
+    .option('--seed <s>', "random seed: the same seed writes the same logs (default: the scenario's)", (v) =>
+      parseNonNegativeInt('--seed', v),
+    )
     .action(async (scenario: string, flags: SimulateFlags) =>
       setExit(await simulateCommand(scenario, flags, io)),
     );

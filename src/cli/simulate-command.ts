@@ -1,34 +1,44 @@
 /** `bulkhead simulate <scenario>`: write a simulated incident's audit logs to a folder. */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { SCENARIOS, type ScenarioManifest, type SimulateFormat } from '../scenarios';
 import { EXIT_OK, UsageError, type CliIO } from './io';
-import { findScenario, manifestFiles, scenarioNames, type ScenarioManifestLike } from './scenario-port';
 
 export interface SimulateFlags {
-  format: 'dc' | 'cloud';
+  format: SimulateFormat;
   out: string;
-  noise: number;
-  seed: number;
+  /** Default: the scenario's own. */
+  noise?: number;
+  seed?: number;
 }
 
-export async function simulate(scenario: string, flags: SimulateFlags): Promise<ScenarioManifestLike> {
-  const run = findScenario(scenario);
-  if (run === undefined) {
+export async function simulate(scenario: string, flags: SimulateFlags): Promise<ScenarioManifest> {
+  const def = SCENARIOS[scenario];
+  if (def === undefined) {
     throw new UsageError(
-      `unknown scenario ${JSON.stringify(scenario)}; known: ${scenarioNames().join(', ')}`,
+      `unknown scenario ${JSON.stringify(scenario)}; known: ${Object.keys(SCENARIOS).join(', ')}`,
     );
   }
   await mkdir(flags.out, { recursive: true });
-  return run({ format: flags.format, outDir: path.resolve(flags.out), noise: flags.noise, seed: flags.seed });
+  return def.run({
+    format: flags.format,
+    outDir: path.resolve(flags.out),
+    noise: flags.noise ?? def.defaultNoise,
+    seed: flags.seed ?? def.defaultSeed,
+  });
 }
 
 export async function simulateCommand(scenario: string, flags: SimulateFlags, io: CliIO): Promise<number> {
   const manifest = await simulate(scenario, flags);
-  const files = manifestFiles(manifest);
   io.stdout.write(
-    `Simulated ${scenario} (${flags.format}, noise ${flags.noise}, seed ${flags.seed}) into ${flags.out}\n`,
+    `Simulated ${scenario} (${manifest.format}, ${manifest.noise} background users, seed ${manifest.seed}) into ${flags.out}\n`,
   );
-  for (const f of files) io.stdout.write(`  ${f}\n`);
+  for (const f of manifest.files)
+    io.stdout.write(`  ${path.join(flags.out, f.file)}  ${f.format}, ${f.records} records\n`);
+  const observable = manifest.steps.filter((s) => s.observable).length;
+  io.stdout.write(
+    `Attacker: ${manifest.attacker.identities.join(', ')}; ${manifest.steps.length} steps (${observable} observable in these logs)\n`,
+  );
   io.stdout.write(`Hunt it with: bulkhead hunt ${flags.out}\n`);
   return EXIT_OK;
 }

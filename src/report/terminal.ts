@@ -13,6 +13,8 @@ export interface TerminalOptions {
   color: boolean;
   /** Rejects named in the summary before "and N more". */
   maxRejectsShown?: number;
+  /** Files listed with their formats before the rest are summed. */
+  maxFilesShown?: number;
 }
 
 function paint(c: Colors, s: Severity, text: string): string {
@@ -100,11 +102,21 @@ export function renderTerminal(result: HuntResult, opts: TerminalOptions): strin
   lines.push(`  detections: ${s.detections}${sev.length > 0 ? ` (${sev.join(', ')})` : ''}`);
   lines.push(`  incidents:  ${s.incidents}`);
   lines.push('  formats:');
-  for (const f of result.files) {
-    const fm = Object.entries(f.formats)
+  const fmt = (formats: Readonly<Record<string, number>>): string =>
+    Object.entries(formats)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
+  const listed = result.files.slice(0, opts.maxFilesShown ?? 12);
+  for (const f of listed) {
+    const fm = fmt(f.formats);
     lines.push(`    ${clean(f.file)}: ${fm === '' ? c.yellow('no recognised records') : fm}`);
+  }
+  const rest = result.files.slice(listed.length);
+  if (rest.length > 0) {
+    // A simulated or exported tree holds one file per day; past a screenful, the remainder is summed.
+    const sum: Record<string, number> = {};
+    for (const f of rest) for (const [k, v] of Object.entries(f.formats)) sum[k] = (sum[k] ?? 0) + v;
+    lines.push(`    ... ${rest.length} more file(s): ${fmt(sum)}`);
   }
   return lines.join('\n') + '\n';
 }
