@@ -50,7 +50,16 @@ function num(v: unknown): number {
 function valueTests(test: Exclude<FieldTest, { op: 'exists' }>, lists: ListSet): ScalarTest[] {
   switch (test.op) {
     case 'eq':
-      return test.values.map((x) => (test.cased ? (v) => str(v) === x : (v) => str(v).toLowerCase() === x));
+      // Lower-casing allocates, so rule out longer values first. Lower-casing never shortens a string (only
+      // U+0130 `İ` lengthens it), so a value longer than the one sought can never equal it.
+      return test.values.map((x) =>
+        test.cased
+          ? (v) => str(v) === x
+          : (v) => {
+              const s = str(v);
+              return s.length <= x.length && s.toLowerCase() === x;
+            },
+      );
     case 'contains':
       return test.values.map((x) => (test.cased ? (v) => str(v).includes(x) : (v) => str(v).toLowerCase().includes(x)));
     case 'startswith':
