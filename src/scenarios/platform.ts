@@ -248,6 +248,14 @@ export class DataCenter implements Platform {
   }
 
   repoViewed(a: Actor, t: number, o: Origin, repo: Repo, steps?: Steps): boolean {
+    // With end-user-activity coverage on, Bitbucket audits the visit as well as logging the request.
+    emitDcAudit(this.sink, {
+      t: t + 40, product: 'bitbucket', type: BITBUCKET.repositoryAccessed, author: this.bbAuthor(a), source: o.ip, ...st(steps),
+      affected: [
+        { id: repo.id, name: repo.slug, type: 'REPOSITORY' },
+        { id: repo.projectId, name: repo.project, type: 'PROJECT' },
+      ],
+    });
     this.access.emit({
       t, ip: o.ip, protocol: 'https', user: a.username, action: httpAction('GET', `/projects/${repo.project}/repos/${repo.slug}/browse`),
       agent: `"https://git.example.com/projects/${repo.project}" ${BROWSER}`, status: 200, bytesRead: 0,

@@ -49,6 +49,9 @@ export interface Repo {
   readonly slug: string;
   readonly uuid: string;
   readonly projectUuid: string;
+  /** Bitbucket Data Center numeric ids. */
+  readonly id: string;
+  readonly projectId: string;
   /** Typical zip archive size. */
   readonly bytes: number;
 }
@@ -97,12 +100,20 @@ export function buildWorld(rng: Rng, noise: number, reserved: readonly string[])
   }));
 
   const repos: Repo[] = [];
-  for (const key of PROJECT_KEYS) {
+  PROJECT_KEYS.forEach((key, p) => {
     const projectUuid = `{${rng.uuid()}}`;
     for (const word of rng.sample(REPO_WORDS, rng.int(10, 16))) {
-      repos.push({ project: key, slug: `${key.toLowerCase()}-${word}`, uuid: `{${rng.uuid()}}`, projectUuid, bytes: rng.int(200_000, 90_000_000) });
+      repos.push({
+        project: key,
+        slug: `${key.toLowerCase()}-${word}`,
+        uuid: `{${rng.uuid()}}`,
+        projectUuid,
+        id: String(100 + repos.length),
+        projectId: String(p + 1),
+        bytes: rng.int(200_000, 90_000_000),
+      });
     }
-  }
+  });
 
   const people: Person[] = [];
   const total = Math.max(noise, 6);

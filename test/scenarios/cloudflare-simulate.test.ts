@@ -90,7 +90,8 @@ describe.each(['dc', 'cloud'] as const)('simulate cloudflare-2023 --format %s', 
   it('counts the attacker\'s reads and downloads as INCIDENTS.md does', () => {
     const count = (id: string): number => manifest.steps.find((s) => s.id === id)!.records.length;
     if (format === 'dc') {
-      expect(count('repo-views')).toBe(120);
+      // Each view is both a Bitbucket audit record and an access-log request.
+      expect(count('repo-views')).toBe(2 * 120);
       expect(count('archive-downloads')).toBe(76);
       expect(manifest.steps.find((s) => s.id === 'wiki-page-reads')!.observable).toBe(false);
     } else {

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng } from '../rng';
 import { RecordSink } from '../sink';
-import { Cloud, DataCenter, type Platform } from '../platform';
+import { Cloud, DataCenter, type Actor, type Platform } from '../platform';
 import { buildWorld } from '../world';
 import type { GroundTruthStep, ScenarioDefinition, ScenarioManifest, SimulateOptions } from '../types';
 import { ATTACKER_ACTORS, BAMBOO, PRIMARY_IP, SLIVER_IP } from './actors';
@@ -74,14 +74,21 @@ export async function simulateCloudflare2023(opts: SimulateOptions): Promise<Sce
     seed,
     noise: opts.noise,
     attacker: { identities, ips: [PRIMARY_IP, SLIVER_IP] },
-    background: {
-      users: opts.noise > 0 ? [...world.people.slice(0, opts.noise).map((p) => p.username), ...(opts.format === 'dc' ? [BAMBOO.username] : [])] : [],
-    },
+    background: { users: backgroundIdentities(opts, world.people, opts.format === 'dc' ? [BAMBOO] : []) },
     steps,
     files: sink.written(),
   };
   await writeFile(join(opts.outDir, 'scenario.json'), `${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
   return manifest;
+}
+
+/** Background identities as the records name them: user names, plus account ids on Cloud (Forge events carry
+ *  only those). */
+function backgroundIdentities(opts: SimulateOptions, people: readonly Actor[], services: readonly Actor[]): string[] {
+  if (opts.noise === 0) return [];
+  const actors = [...people, ...services];
+  const names = actors.map((a) => a.username);
+  return opts.format === 'cloud' ? [...names, ...actors.map((a) => a.cloud.accountId)] : names;
 }
 
 export const cloudflare2023: ScenarioDefinition = {

@@ -67,6 +67,8 @@ export function emitJiraCloudAudit(sink: RecordSink, r: JiraCloudAuditRecord): v
     id: r.id,
     summary: r.summary,
     remoteAddress: r.remoteAddress,
+    // Deprecated but still present in real records (shared/samples/jira-cloud/audit-record-page.json).
+    authorKey: r.author.name,
     authorAccountId: r.author.accountId,
     created: jiraCloudTime(r.t),
     category: r.category,

@@ -120,5 +120,6 @@ export const CONFLUENCE = {
 
 export const BITBUCKET = {
   loggedIn: t('User logged in', 'bitbucket.service.user.audit.action.authenticationsuccess', 'SECURITY', 'Authentication', 'bitbucket.service.audit.category.authentication', 'FULL'),
+  repositoryAccessed: t('Repository accessed by user', 'bitbucket.service.repository.audit.action.repositoryaccessed', 'END_USER_ACTIVITY', 'Repositories', 'bitbucket.service.audit.category.repositories', 'FULL'),
   loginFailed: t('User login failed', 'bitbucket.service.user.audit.action.authenticationfailure', 'SECURITY', 'Authentication', 'bitbucket.service.audit.category.authentication'),
 } as const;
