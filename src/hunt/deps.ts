@@ -1,17 +1,8 @@
-/**
- * Binds the hunt's ports to the real parser, engine and correlator modules.
- *
- * The correlator is loaded with `require` when the hunt starts rather than imported: it was written in
- * parallel with this module, and binding it at run time (shape checked here) kept the hunt compiling and
- * testable while it landed.
- */
+/** Binds the hunt's ports to the real parsers, rule engine and correlator. */
+import { Correlator } from '../correlate';
 import { Engine, formatLoadError, loadLists, loadRules, type LoadError } from '../engine';
 import { expandInputs, readInput } from '../parsers';
-import type { HuntDeps, IncidentCorrelator } from './ports';
-
-interface CorrelateModule {
-  Correlator: new () => IncidentCorrelator;
-}
+import type { HuntDeps } from './ports';
 
 /** Load problems, each naming its file (and key path or line), as one error. */
 export class LoadErrors extends Error {
@@ -34,12 +25,6 @@ export function defaultHuntDeps(): HuntDeps {
       if (rules.errors.length > 0) throw new LoadErrors(rules.errors);
       return Promise.resolve(new Engine({ rules: rules.rules, lists: lists.lists }));
     },
-    createCorrelator: () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- bound at run time on purpose (see header)
-      const m = require('../correlate') as Partial<CorrelateModule>;
-      if (typeof m.Correlator !== 'function')
-        throw new Error('internal: src/correlate exports no Correlator');
-      return new m.Correlator();
-    },
+    createCorrelator: () => new Correlator(),
   };
 }

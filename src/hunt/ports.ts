@@ -1,8 +1,9 @@
 /**
- * What the hunt needs from the parsers, the engine and the correlator.
+ * What the hunt needs from the parsers, the engine and the correlator: only the surface it calls.
  *
- * The engine and correlator were built in parallel with this module; describing only the surface the hunt
- * calls keeps the hunt compiling on its own, and `deps.ts` binds these ports to the real modules.
+ * `deps.ts` binds these to the real modules; `runHunt` takes them as a parameter so a host (the CLI, the
+ * self-hosted service, a benchmark) can substitute its own reader or correlator without touching the
+ * pipeline.
  */
 import type { AuditEvent } from '../core/event';
 import type { InputBatch, ReadOptions } from '../parsers';
