@@ -32,8 +32,8 @@ export async function simulateCloudflare2023(opts: SimulateOptions): Promise<Sce
   if (!Number.isInteger(seed)) throw new Error(`simulate cloudflare-2023: --seed must be an integer, got ${seed}`);
 
   await mkdir(opts.outDir, { recursive: true });
-  // Separate streams of randomness for the world, the attacker and the background, so that changing the
-  // number of background users does not move the attacker's records around.
+  // Separate streams of randomness for the world, the service accounts' history, the attacker and the
+  // background, so that the attacker's timing does not depend on how much background work was drawn.
   const world = buildWorld(new Rng(seed), opts.noise, ATTACKER_ACTORS.map((a) => a.username));
   const sink = new RecordSink(opts.outDir);
   const platformRng = new Rng(seed + 1);
