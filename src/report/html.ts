@@ -224,7 +224,16 @@ export function renderHtml(result: HuntResult): string {
     result.schema
   }</code>.</p>
 <h2>Timeline</h2>
-${data.points.length === 0 ? '<p>No detections to plot.</p>' : '<div id="chart-wrap"><canvas id="timeline"></canvas></div>'}
+${
+  data.points.length === 0
+    ? '<p>No detections to plot.</p>'
+    : `<p>Each row is an incident (its actor), each dot a detection at its event time (UTC), coloured by severity: ${[
+        ...SEVERITIES,
+      ]
+        .reverse()
+        .map(badge)
+        .join(' ')}</p>\n<div id="chart-wrap"><canvas id="timeline"></canvas></div>`
+}
 <h2>Incidents</h2>
 ${incidentsHtml}
 ${renderSummary(result)}
