@@ -46,6 +46,20 @@ describe('bulkhead rules', () => {
     );
   });
 
+  it('layers --rules over the built-in rules: a rule with the same id replaces the built-in one', async () => {
+    const dir = tempDir();
+    const builtin = path.resolve(__dirname, '../../rules/privilege-escalation/admin-group-member-added.yml');
+    const text = readFileSync(builtin, 'utf8').replace(/^severity: high$/m, 'severity: medium');
+    writeFileSync(path.join(dir, 'admin-group-member-added.yml'), text);
+    const r = await run(['rules', 'list', '--rules', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^admin-group-member-added\s+medium\s/m);
+    expect(r.stdout.match(/^admin-group-member-added /gm)).toHaveLength(1);
+    // And the hunt uses the override: the fixture's admin addition is now medium, below --fail-on high.
+    const { file } = writeFixture(tempDir());
+    expect((await run(['hunt', '--rules', dir, file])).code).toBe(0);
+  });
+
   it('validates the built-in rules, and names file and key of a broken one (exit 2)', async () => {
     expect((await run(['rules', 'validate'])).code).toBe(0);
     const dir = tempDir();
@@ -115,6 +129,20 @@ describe('bulkhead hunt', () => {
     const result = JSON.parse(r.stdout) as HuntResult;
     expect(r.code).toBe(1);
     expect(result.detections[0]?.evidence[0]).toEqual({ file: '-', line: 5 });
+  });
+
+  it('--ioc adds indicators: the fixture source address becomes a known-bad IP', async () => {
+    const dir = tempDir();
+    const { file } = writeFixture(dir);
+    const ioc = path.join(dir, 'iocs.txt');
+    writeFileSync(ioc, '# from the incident report\n10.50.33.72\n');
+    const without = JSON.parse((await run(['hunt', '--json', file])).stdout) as HuntResult;
+    const withIoc = JSON.parse((await run(['hunt', '--json', '--ioc', ioc, file])).stdout) as HuntResult;
+    expect(without.detections.some((d) => d.rule.category === 'ioc-match')).toBe(false);
+    expect(withIoc.detections.some((d) => d.rule.category === 'ioc-match')).toBe(true);
+    expect((await run(['hunt', '--ioc', path.join(dir, 'missing.txt'), file])).stderr).toMatch(
+      /IOC file \(--ioc\) not found/,
+    );
   });
 
   it('fails with exit 2 naming a broken rule folder', async () => {
