@@ -28,7 +28,8 @@ async function run(format: 'dc' | 'cloud'): Promise<Run> {
     const rules = loadRules([path.join(ROOT, 'rules')], lists.lists);
     expect(rules.errors).toEqual([]);
     const events: AuditEvent[] = [];
-    for (const input of await expandInputs([out])) for await (const batch of readInput(input.path)) events.push(...batch.events);
+    for (const input of await expandInputs([out]))
+      for await (const batch of readInput(input.path)) events.push(...batch.events);
     // The files are per product; the engine wants one timeline.
     events.sort((a, b) => a['@timestamp'] - b['@timestamp']);
     const engine = new Engine({ rules: rules.rules, lists: lists.lists });
@@ -37,7 +38,10 @@ async function run(format: 'dc' | 'cloud'): Promise<Run> {
     // Evidence refs name the files by absolute path; make them relative like the manifest's.
     return {
       manifest,
-      detections: detections.map((d) => ({ ...d, evidence: d.evidence.map((r) => ({ ...r, file: path.relative(out, r.file) })) })),
+      detections: detections.map((d) => ({
+        ...d,
+        evidence: d.evidence.map((r) => ({ ...r, file: path.relative(out, r.file) })),
+      })),
     };
   } finally {
     await rm(out, { recursive: true, force: true });
@@ -50,25 +54,33 @@ describe.each(['dc', 'cloud'] as const)('Cloudflare 2023 simulated (%s)', (forma
     r = await run(format);
   });
 
-  it('raises every observable attacker step with a rule of a fitting category, on that step\'s records', () => {
+  it("raises every observable attacker step with a rule of a fitting category, on that step's records", () => {
     const steps = r.manifest.steps.filter((s) => s.observable && s.categories.length > 0);
     expect(steps.length).toBeGreaterThan(5);
     for (const step of steps) {
       const records = new Set(step.records.map((x) => `${x.file}:${x.line}`));
       const covering = r.detections.filter(
-        (d) => (step.categories as string[]).includes(d.rule.category) && d.evidence.some((e) => records.has(`${e.file}:${e.line}`)),
+        (d) =>
+          (step.categories as string[]).includes(d.rule.category) &&
+          d.evidence.some((e) => records.has(`${e.file}:${e.line}`)),
       );
-      expect({ step: step.id, rules: [...new Set(covering.map((d) => d.rule.id))].length > 0 }).toEqual({ step: step.id, rules: true });
+      expect({ step: step.id, rules: [...new Set(covering.map((d) => d.rule.id))].length > 0 }).toEqual({
+        step: step.id,
+        rules: true,
+      });
     }
   });
 
   it('raises nothing at high or critical for the background users', () => {
     const attacker = new Set(r.manifest.attacker.identities.map((s) => s.toLowerCase()));
     const isAttacker = (e: AuditEvent | undefined): boolean =>
-      e !== undefined && [e['user.name'], e['user.id']].some((v) => v !== undefined && attacker.has(v.toLowerCase()));
+      e !== undefined &&
+      [e['user.name'], e['user.id']].some((v) => v !== undefined && attacker.has(v.toLowerCase()));
     const loud = r.detections.filter((d) => d.severity === 'high' || d.severity === 'critical');
     expect(loud.length).toBeGreaterThan(0);
-    const background = loud.filter((d) => !d.events.some(isAttacker)).map((d) => `${d.rule.id}: ${d.summary}`);
+    const background = loud
+      .filter((d) => !d.events.some(isAttacker))
+      .map((d) => `${d.rule.id}: ${d.summary}`);
     expect(background).toEqual([]);
   });
 });

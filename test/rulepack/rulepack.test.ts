@@ -36,7 +36,9 @@ function listNames(sel: Selection | string): string[] {
   if (typeof sel === 'string') return [];
   const groups = Array.isArray(sel) ? sel : [sel];
   return groups.flatMap((g) =>
-    Object.entries(g).flatMap(([key, v]) => (key.split('|').slice(1).includes('list') ? (Array.isArray(v) ? v : [v]).map(String) : [])),
+    Object.entries(g).flatMap(([key, v]) =>
+      key.split('|').slice(1).includes('list') ? (Array.isArray(v) ? v : [v]).map(String) : [],
+    ),
   );
 }
 
@@ -71,7 +73,11 @@ describe('rule files', () => {
   it('every rule has a detecting and a quiet example, a summary, ATT&CK ids and an incident line', () => {
     for (const { rule } of rules) {
       const kinds = new Set(rule.examples.map((e) => e.expect));
-      expect({ id: rule.id, detect: kinds.has('detect'), none: kinds.has('none') }).toEqual({ id: rule.id, detect: true, none: true });
+      expect({ id: rule.id, detect: kinds.has('detect'), none: kinds.has('none') }).toEqual({
+        id: rule.id,
+        detect: true,
+        none: true,
+      });
       expect(rule.attack.length).toBeGreaterThan(0);
       expect(rule.incident.length).toBeGreaterThan(10);
       expect(rule.summary).toMatch(/\{[^}]+\}/);
@@ -82,7 +88,9 @@ describe('rule files', () => {
     for (const { rule } of rules) {
       if (!rule.escalate) continue;
       const escalated = new Set(rule.escalate.map((e) => e.severity));
-      const shown = rule.examples.some((e) => e.expect === 'detect' && e.severity !== undefined && escalated.has(e.severity));
+      const shown = rule.examples.some(
+        (e) => e.expect === 'detect' && e.severity !== undefined && escalated.has(e.severity),
+      );
       expect({ id: rule.id, shown }).toEqual({ id: rule.id, shown: true });
     }
   });
@@ -95,7 +103,12 @@ describe('rule files', () => {
         ...Object.values(sels).flatMap((s) => listNames(s as Selection)),
         ...(rule.escalate ?? []).flatMap((e) => listNames(e.when)),
       ];
-      for (const n of named) expect({ rule: rule.id, list: n, exists: have.has(n) }).toEqual({ rule: rule.id, list: n, exists: true });
+      for (const n of named)
+        expect({ rule: rule.id, list: n, exists: have.has(n) }).toEqual({
+          rule: rule.id,
+          list: n,
+          exists: true,
+        });
     }
   });
 });
@@ -104,7 +117,10 @@ describe('list files', () => {
   it('every list parses with ListFileSchema and is named after its file', () => {
     for (const f of listFiles) {
       const r = ListFileSchema.safeParse(parse(readFileSync(f, 'utf8')));
-      if (!r.success) throw new Error(`${relative(ROOT, f)}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!r.success)
+        throw new Error(
+          `${relative(ROOT, f)}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       expect(`${r.data.name}.yml`).toBe(basename(f));
       expect(dirname(f)).toBe(LISTS_DIR);
     }
@@ -114,14 +130,25 @@ describe('list files', () => {
   const matches = (list: string, value: string): boolean => lists.matcher(list)(value);
 
   it('ships the published Cloudflare and CircleCI indicators', () => {
-    for (const ip of ['193.142.58.126', '198.244.174.214', '178.249.214.10', '89.36.78.75']) expect(matches('ioc-ips', ip)).toBe(true);
+    for (const ip of ['193.142.58.126', '198.244.174.214', '178.249.214.10', '89.36.78.75'])
+      expect(matches('ioc-ips', ip)).toBe(true);
     expect(matches('ioc-ips', '193.142.58.127')).toBe(false);
     expect(matches('ioc-domains', 'https://idowall.com/jvm-agent')).toBe(true);
-    expect(matches('ioc-hashes', 'BDD1A085D651082AD567B03E5186D1D46D822BB7794157AB8CCE95D850A3CAAF')).toBe(true);
+    expect(matches('ioc-hashes', 'BDD1A085D651082AD567B03E5186D1D46D822BB7794157AB8CCE95D850A3CAAF')).toBe(
+      true,
+    );
   });
 
   it('service-account patterns catch integrations but not people with "bot" in their name', () => {
-    for (const n of ['smartsheet-svc', 'Smartsheet', 'moveworks-bot', 'svc-bitbucket', 'jenkins', 'jira-integration', 'renovate[bot]']) {
+    for (const n of [
+      'smartsheet-svc',
+      'Smartsheet',
+      'moveworks-bot',
+      'svc-bitbucket',
+      'jenkins',
+      'jira-integration',
+      'renovate[bot]',
+    ]) {
       expect({ n, service: matches('service-account-patterns', n) }).toEqual({ n, service: true });
     }
     for (const n of ['abbot', 'talbot', 'marci', 'bob', 'alice.service@example.com', 'sam.assistant']) {
@@ -130,25 +157,60 @@ describe('list files', () => {
   });
 
   it('admin-groups matches admin groups of every product and nothing that merely mentions admin', () => {
-    for (const g of ['jira-administrators', 'jira-system-administrators', 'site-admins', 'administrators', 'confluence-administrators', 'stash-admins', 'bitbucket-admins', 'org-admins', 'Site-Admins']) {
+    for (const g of [
+      'jira-administrators',
+      'jira-system-administrators',
+      'site-admins',
+      'administrators',
+      'confluence-administrators',
+      'stash-admins',
+      'bitbucket-admins',
+      'org-admins',
+      'Site-Admins',
+    ]) {
       expect({ g, admin: matches('admin-groups', g) }).toEqual({ g, admin: true });
     }
-    for (const g of ['jira-software-users', 'admin-assistants', 'badminton-club', 'confluence-users', 'stash-users']) {
+    for (const g of [
+      'jira-software-users',
+      'admin-assistants',
+      'badminton-club',
+      'confluence-users',
+      'stash-users',
+    ]) {
       expect({ g, admin: matches('admin-groups', g) }).toEqual({ g, admin: false });
     }
   });
 
-  it('sensitive search terms catch Cloudflare\'s searches and not everyday ones', () => {
-    for (const q of ['remote access', 'password', 'client secret', 'openconnect', 'cloudflared', 'token', 'text ~ "AWS_ACCESS_KEY"']) {
+  it("sensitive search terms catch Cloudflare's searches and not everyday ones", () => {
+    for (const q of [
+      'remote access',
+      'password',
+      'client secret',
+      'openconnect',
+      'cloudflared',
+      'token',
+      'text ~ "AWS_ACCESS_KEY"',
+    ]) {
       expect({ q, hit: matches('sensitive-search-terms', q) }).toEqual({ q, hit: true });
     }
-    for (const q of ['release notes', 'onboarding', 'project = OPS AND status = Open', 'keyboard shortcuts']) {
+    for (const q of [
+      'release notes',
+      'onboarding',
+      'project = OPS AND status = Open',
+      'keyboard shortcuts',
+    ]) {
       expect({ q, hit: matches('sensitive-search-terms', q) }).toEqual({ q, hit: false });
     }
   });
 
   it('script-apps names ScriptRunner for every product, by key and by name', () => {
-    for (const a of ['com.onresolve.jira.groovy.groovyrunner', 'com.onresolve.confluence.groovy.groovyrunner', 'com.onresolve.stash.groovy.groovyrunner', 'ScriptRunner for Jira', 'Power Scripts for Jira']) {
+    for (const a of [
+      'com.onresolve.jira.groovy.groovyrunner',
+      'com.onresolve.confluence.groovy.groovyrunner',
+      'com.onresolve.stash.groovy.groovyrunner',
+      'ScriptRunner for Jira',
+      'Power Scripts for Jira',
+    ]) {
       expect({ a, hit: matches('script-apps', a) }).toEqual({ a, hit: true });
     }
     expect(matches('script-apps', 'Synchrony Interop Bootstrap Plugin')).toBe(false);
@@ -160,11 +222,17 @@ describe('docs/peer-coverage.md', () => {
   const rows = readFileSync(PEER_DOC, 'utf8')
     .split('\n')
     .filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l) && !/^\|\s*Product\s*\|/i.test(l))
-    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+    .map((l) =>
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
 
   it('lists every product of peer-rules.md', () => {
     const products = new Set(rows.map((r) => r[0]));
-    for (const p of ['Guard Detect', 'Datadog', 'Sentinel', 'Panther', 'Sigma']) expect(products.has(p)).toBe(true);
+    for (const p of ['Guard Detect', 'Datadog', 'Sentinel', 'Panther', 'Sigma'])
+      expect(products.has(p)).toBe(true);
     expect(rows.length).toBeGreaterThanOrEqual(50);
   });
 
@@ -174,15 +242,21 @@ describe('docs/peer-coverage.md', () => {
       const named = [...covered.matchAll(/`([a-z0-9-]+)`/g)].map((m) => m[1] ?? '');
       const line = { product, peerRule, covered };
       if (named.length === 0) {
-        expect({ ...line, reasonGiven: /^none\b/i.test(covered) && note.length > 20 }).toEqual({ ...line, reasonGiven: true });
+        expect({ ...line, reasonGiven: /^none\b/i.test(covered) && note.length > 20 }).toEqual({
+          ...line,
+          reasonGiven: true,
+        });
       } else {
-        for (const id of named) expect({ ...line, id, exists: ids.has(id) }).toEqual({ ...line, id, exists: true });
+        for (const id of named)
+          expect({ ...line, id, exists: ids.has(id) }).toEqual({ ...line, id, exists: true });
       }
     }
   });
 
   it('every rule id a rule file claims to cover appears in the table', () => {
     const text = readFileSync(PEER_DOC, 'utf8');
-    for (const { rule } of rules) if ((rule.covers ?? []).length > 0) expect({ id: rule.id, inDoc: text.includes(`\`${rule.id}\``) }).toEqual({ id: rule.id, inDoc: true });
+    for (const { rule } of rules)
+      if ((rule.covers ?? []).length > 0)
+        expect({ id: rule.id, inDoc: text.includes(`\`${rule.id}\``) }).toEqual({ id: rule.id, inDoc: true });
   });
 });

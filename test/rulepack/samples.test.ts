@@ -17,7 +17,8 @@ async function detect(file: string): Promise<Detection[]> {
   expect(rules.errors).toEqual([]);
   const engine = new Engine({ rules: rules.rules, lists: lists.lists });
   const out: Detection[] = [];
-  for await (const batch of readInput(path.join(SAMPLES, file))) for (const e of batch.events) out.push(...engine.process(e));
+  for await (const batch of readInput(path.join(SAMPLES, file)))
+    for (const e of batch.events) out.push(...engine.process(e));
   return out;
 }
 
@@ -38,8 +39,16 @@ describe('rule pack on public sample records', () => {
 
   it('Jira DC: a new user put in jira-administrators is raised twice (admin group, new account), non-admin global permissions stay low', async () => {
     const ids = found(await detect('dc-audit/jira-audit-file.ndjson'));
-    expect(ids).toEqual(expect.arrayContaining(['admin-group-member-added:high', 'new-user-added-to-admin-group:high', 'user-created:low']));
-    expect(ids.filter((i) => i.startsWith('global-permission-changed:')).every((i) => i.endsWith(':low'))).toBe(true);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'admin-group-member-added:high',
+        'new-user-added-to-admin-group:high',
+        'user-created:low',
+      ]),
+    );
+    expect(
+      ids.filter((i) => i.startsWith('global-permission-changed:')).every((i) => i.endsWith(':low')),
+    ).toBe(true);
     expect(ids.filter((i) => i.startsWith('global-admin-permission-granted'))).toEqual([]);
   });
 });
