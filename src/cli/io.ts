@@ -17,6 +17,12 @@ export interface CliIO {
 }
 
 export function processIO(): CliIO {
+  // `bulkhead hunt --ndjson | head` closes the pipe early; that is the reader's choice, not a crash.
+  // Exit quietly with the code the run had decided on (findings still exit 1).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw err;
+  });
   return {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -1,6 +1,6 @@
 /** One real run of the built CLI (`node bin/bulkhead.js`), as a user or a script runs it. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, tempDir, writeFixture } from './support';
 
@@ -43,5 +43,15 @@ describe('bin/bulkhead.js (built dist/)', () => {
     expect(r.status).toBe(1);
     const first = JSON.parse(r.stdout.split('\n')[0] ?? '') as { type: string; schema: string };
     expect(first).toMatchObject({ type: 'summary', schema: 'bulkhead.hunt/v1' });
+  });
+
+  it('exits quietly when the reader closes the pipe early (| head)', () => {
+    // 1,000 rejects make ~200 KB of NDJSON, far more than a pipe buffers, so the write must hit EPIPE.
+    const file = path.join(tempDir(), 'junk.log');
+    writeFileSync(file, 'not an audit record, just noise that fills the pipe\n'.repeat(1000));
+    const bin = path.join(REPO_ROOT, 'bin/bulkhead.js');
+    const script = `"${process.execPath}" "${bin}" hunt --ndjson "${file}" | head -c 10 >/dev/null`;
+    const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+    expect(r.stderr).not.toContain('EPIPE');
   });
 });
