@@ -12,8 +12,8 @@ const mtime = (p) => { try { return fs.statSync(p).mtimeMs; } catch { return 0; 
 
 const marker = path.join(root, 'node_modules', '.package-lock.json');
 if (mtime(marker) === 0 || mtime(path.join(root, 'package-lock.json')) > mtime(marker)) {
-  process.stderr.write('bulkhead: installing dependencies (npm ci)...\n');
-  run('npm ci --no-audit --no-fund');
+  process.stderr.write('bulkhead: installing dependencies (npm install)...\n');
+  run('npm install --no-audit --no-fund');
 }
 
 function newest(dir) {
