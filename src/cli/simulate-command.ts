@@ -1,7 +1,7 @@
 /** `bulkhead simulate <scenario>`: write a simulated incident's audit logs to a folder. */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { SCENARIOS, type ScenarioManifest, type SimulateFormat } from '../scenarios';
+import { MANIFEST_FILE, SCENARIOS, type ScenarioManifest, type SimulateFormat } from '../scenarios';
 import { EXIT_OK, UsageError, type CliIO } from './io';
 
 export interface SimulateFlags {
@@ -39,6 +39,8 @@ export async function simulateCommand(scenario: string, flags: SimulateFlags, io
   io.stdout.write(
     `Attacker: ${manifest.attacker.identities.join(', ')}; ${manifest.steps.length} steps (${observable} observable in these logs)\n`,
   );
-  io.stdout.write(`Hunt it with: bulkhead hunt ${flags.out}\n`);
+  io.stdout.write(
+    `Ground truth: ${path.join(flags.out, MANIFEST_FILE)}\nHunt it with: bulkhead hunt ${flags.out}\n`,
+  );
   return EXIT_OK;
 }

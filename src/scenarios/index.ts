@@ -2,8 +2,14 @@
 import { cloudflare2023 } from './cloudflare-2023';
 import type { ScenarioDefinition } from './types';
 
-export type { GroundTruthStep, ScenarioDefinition, ScenarioManifest, SimulateFormat, SimulateOptions } from './types';
-export { SIMULATE_FORMATS } from './types';
+export type {
+  GroundTruthStep,
+  ScenarioDefinition,
+  ScenarioManifest,
+  SimulateFormat,
+  SimulateOptions,
+} from './types';
+export { MANIFEST_FILE, SIMULATE_FORMATS } from './types';
 export { simulateCloudflare2023 } from './cloudflare-2023';
 
 export const SCENARIOS: Readonly<Record<string, ScenarioDefinition>> = {

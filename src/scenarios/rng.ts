@@ -7,7 +7,7 @@ export class Rng {
 
   constructor(seed: number) {
     // Mix the seed once so that seeds 1, 2, 3... do not start from near-identical states.
-    this.state = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0) || 0x6d2b79f5;
+    this.state = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0 || 0x6d2b79f5;
   }
 
   /** Uniform in [0, 1). */
@@ -49,7 +49,10 @@ export class Rng {
   /** Lower-case hex of the given length (ids, account ids, request ids). */
   hex(length: number): string {
     let s = '';
-    while (s.length < length) s += Math.floor(this.next() * 0x100000000).toString(16).padStart(8, '0');
+    while (s.length < length)
+      s += Math.floor(this.next() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0');
     return s.slice(0, length);
   }
 

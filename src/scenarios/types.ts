@@ -4,6 +4,10 @@ import type { Category } from '../core/category';
 export type SimulateFormat = 'dc' | 'cloud';
 export const SIMULATE_FORMATS: readonly SimulateFormat[] = ['dc', 'cloud'];
 
+/** The ground-truth manifest beside the logs. A dot file, so `bulkhead hunt OUT` (which skips hidden entries)
+ *  reads only the logs and the answer key is never mistaken for an audit record. */
+export const MANIFEST_FILE = '.scenario.json';
+
 export interface SimulateOptions {
   format: SimulateFormat;
   outDir: string;

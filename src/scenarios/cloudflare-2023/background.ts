@@ -15,8 +15,21 @@ export const NOV1 = Date.UTC(2023, 10, 1);
 export const DAYS = 24;
 
 const ORDINARY_SEARCHES = [
-  'sprint planning', 'release notes', 'onboarding', 'retro', 'roadmap', 'postmortem', 'on-call', 'design review',
-  'expense policy', 'holiday calendar', 'architecture', 'runbook', 'team charter', 'quarterly goals', 'meeting notes',
+  'sprint planning',
+  'release notes',
+  'onboarding',
+  'retro',
+  'roadmap',
+  'postmortem',
+  'on-call',
+  'design review',
+  'expense policy',
+  'holiday calendar',
+  'architecture',
+  'runbook',
+  'team charter',
+  'quarterly goals',
+  'meeting notes',
 ];
 
 function origin(p: Person, rng: Rng): Origin {
@@ -25,7 +38,8 @@ function origin(p: Person, rng: Rng): Origin {
 }
 
 /** UTC epoch ms of `localMinutes` after local midnight of day `d` for someone `offset` hours east of UTC. */
-const localTime = (d: number, offset: number, localMinutes: number): number => NOV1 + d * 86_400_000 + localMinutes * MIN - offset * HOUR;
+const localTime = (d: number, offset: number, localMinutes: number): number =>
+  NOV1 + d * 86_400_000 + localMinutes * MIN - offset * HOUR;
 
 export function backgroundDay(p: Platform, world: World, rng: Rng, d: number): void {
   const dow = new Date(NOV1 + d * 86_400_000).getUTCDay();
@@ -36,7 +50,13 @@ export function backgroundDay(p: Platform, world: World, rng: Rng, d: number): v
     const ciRepos = world.repos.slice(0, 24);
     for (let h = 0; h < 24; h++) {
       for (const repo of rng.sample(ciRepos, rng.int(3, 5))) {
-        p.clone(BAMBOO, NOV1 + d * 86_400_000 + h * HOUR + rng.int(0, 3_500) * 1000, BAMBOO_HOME, repo, 'ssh');
+        p.clone(
+          BAMBOO,
+          NOV1 + d * 86_400_000 + h * HOUR + rng.int(0, 3_500) * 1000,
+          BAMBOO_HOME,
+          repo,
+          'ssh',
+        );
       }
     }
   }
@@ -72,8 +92,10 @@ function workday(p: Platform, world: World, rng: Rng, person: Person, d: number)
     }
   }
   if (person.role !== 'staff' && person.repos.length > 0) {
-    for (let i = rng.int(1, 5); i > 0; i--) p.clone(person, when(), o, rng.pick(person.repos), person.gitProtocol);
-    for (let i = rng.int(0, 3); i > 0; i--) p.push(person, when(), o, rng.pick(person.repos), person.gitProtocol);
+    for (let i = rng.int(1, 5); i > 0; i--)
+      p.clone(person, when(), o, rng.pick(person.repos), person.gitProtocol);
+    for (let i = rng.int(0, 3); i > 0; i--)
+      p.push(person, when(), o, rng.pick(person.repos), person.gitProtocol);
     for (let i = rng.int(0, 4); i > 0; i--) p.repoViewed(person, when(), o, rng.pick(person.repos));
   }
 }
@@ -91,7 +113,10 @@ function adminWork(p: Platform, world: World, rng: Rng, d: number): void {
     // Admins' mornings are never before 01:00 UTC, so the records stay inside the day being generated.
     let t = morning(a);
     p.userCreated(a, t, o, hire);
-    const groups = p.kind === 'dc' ? ['jira-software-users', 'confluence-users', 'stash-users'] : ['jira-software-users', 'confluence-users'];
+    const groups =
+      p.kind === 'dc'
+        ? ['jira-software-users', 'confluence-users', 'stash-users']
+        : ['jira-software-users', 'confluence-users'];
     for (const g of groups) {
       t += rng.int(30, 180) * 1000;
       p.addedToGroup(a, t, o, hire, g);
@@ -100,11 +125,20 @@ function adminWork(p: Platform, world: World, rng: Rng, d: number): void {
 
   if (d === 2 || d === 13 || d === 16) {
     const dev = world.people.find((x, i) => x.role === 'developer' && i % 7 === d % 7) ?? admin(1);
-    p.tokenCreated(dev, morning(dev) + 3 * HOUR, origin(dev, rng), d === 2 ? 'ci-release-script' : `laptop-${d}`);
+    p.tokenCreated(
+      dev,
+      morning(dev) + 3 * HOUR,
+      origin(dev, rng),
+      d === 2 ? 'ci-release-script' : `laptop-${d}`,
+    );
   }
   if (d === 7) {
     const a = admin(1);
-    p.appInstalled(a, morning(a), origin(a, rng), { key: 'eu.softwareplant.biggantt', name: 'BigGantt - Gantt Chart for Jira', version: '8.6.2' });
+    p.appInstalled(a, morning(a), origin(a, rng), {
+      key: 'eu.softwareplant.biggantt',
+      name: 'BigGantt - Gantt Chart for Jira',
+      version: '8.6.2',
+    });
   }
   if (d === 8 || d === 20) {
     const a = admin(2);

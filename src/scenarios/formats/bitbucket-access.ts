@@ -43,17 +43,49 @@ export class AccessLog {
     const d = new Date(r.t);
     const minute = d.getUTCHours() * 60 + d.getUTCMinutes();
     const id = `${this.rng.base36(7).toUpperCase()}x${minute}x${++this.counter}x0`;
-    const inLine = [r.ip, r.protocol, `i*${id}`, r.user, accessLogTime(r.t), r.action, r.agent, '-', '-', '-', '-', '-', r.session].join(' | ');
+    const inLine = [
+      r.ip,
+      r.protocol,
+      `i*${id}`,
+      r.user,
+      accessLogTime(r.t),
+      r.action,
+      r.agent,
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      r.session,
+    ].join(' | ');
     const end = r.t + r.durationMs;
     const outLine = [
-      r.ip, r.protocol, `o*${id}`, r.user, accessLogTime(end), r.action, r.agent,
-      String(r.status), String(r.bytesRead), String(r.bytesWritten), r.labels || '-', String(r.durationMs), r.session,
+      r.ip,
+      r.protocol,
+      `o*${id}`,
+      r.user,
+      accessLogTime(end),
+      r.action,
+      r.agent,
+      String(r.status),
+      String(r.bytesRead),
+      String(r.bytesWritten),
+      r.labels || '-',
+      String(r.durationMs),
+      r.session,
     ].join(' | ');
     this.sink.emit({ t: r.t, file: BITBUCKET_ACCESS_LOG, text: `${inLine} |` });
-    this.sink.emit({ t: end, file: BITBUCKET_ACCESS_LOG, text: `${outLine} |`, ...(r.steps ? { steps: r.steps } : {}) });
+    this.sink.emit({
+      t: end,
+      file: BITBUCKET_ACCESS_LOG,
+      text: `${outLine} |`,
+      ...(r.steps ? { steps: r.steps } : {}),
+    });
   }
 }
 
 export const httpAction = (method: string, path: string): string => `"${method} ${path} HTTP/1.1"`;
-export const sshUploadPack = (key: string, slug: string): string => `SSH - git-upload-pack '/${key.toLowerCase()}/${slug}.git'`;
-export const sshReceivePack = (key: string, slug: string): string => `SSH - git-receive-pack '/${key.toLowerCase()}/${slug}.git'`;
+export const sshUploadPack = (key: string, slug: string): string =>
+  `SSH - git-upload-pack '/${key.toLowerCase()}/${slug}.git'`;
+export const sshReceivePack = (key: string, slug: string): string =>
+  `SSH - git-receive-pack '/${key.toLowerCase()}/${slug}.git'`;

@@ -134,7 +134,11 @@ export interface OrgEvent extends Steps {
   readonly containerAttributes?: Readonly<Record<string, string>>;
   readonly product?: 'software' | 'confluence';
   /** What the event acted on (users, groups, apps). */
-  readonly context?: ReadonlyArray<{ id: string; type: string; attributes: Readonly<Record<string, string>> }>;
+  readonly context?: ReadonlyArray<{
+    id: string;
+    type: string;
+    attributes: Readonly<Record<string, string>>;
+  }>;
 }
 
 export function emitOrgEvent(sink: RecordSink, r: OrgEvent): void {
@@ -203,7 +207,10 @@ function knownUser(u: CloudUser) {
 }
 
 /** `avi:confluence:viewed:page`: the page shape of the `created:page` sample; `atlassianId` is the viewer. */
-export function emitPageViewed(sink: RecordSink, r: { t: number; viewer: CloudUser; page: ConfluencePage } & Steps): void {
+export function emitPageViewed(
+  sink: RecordSink,
+  r: { t: number; viewer: CloudUser; page: ConfluencePage } & Steps,
+): void {
   const p = r.page;
   const line = {
     eventType: 'avi:confluence:viewed:page',
@@ -215,8 +222,20 @@ export function emitPageViewed(sink: RecordSink, r: { t: number; viewer: CloudUs
       type: 'page',
       status: 'current',
       title: p.title,
-      space: { id: p.space.id, key: p.space.key, alias: p.space.key, name: p.space.name, type: 'global', status: 'current' },
-      history: { latest: true, createdBy: knownUser(p.createdBy), ownedBy: knownUser(p.createdBy), createdDate: iso(p.createdAt) },
+      space: {
+        id: p.space.id,
+        key: p.space.key,
+        alias: p.space.key,
+        name: p.space.name,
+        type: 'global',
+        status: 'current',
+      },
+      history: {
+        latest: true,
+        createdBy: knownUser(p.createdBy),
+        ownedBy: knownUser(p.createdBy),
+        createdDate: iso(p.createdAt),
+      },
       version: { by: knownUser(p.createdBy), when: iso(p.createdAt), number: 1 },
     },
   };
@@ -224,7 +243,10 @@ export function emitPageViewed(sink: RecordSink, r: { t: number; viewer: CloudUs
 }
 
 /** `avi:confluence:performed:search`: who searched and for what. */
-export function emitConfluenceSearch(sink: RecordSink, r: { t: number; user: CloudUser; query: string } & Steps): void {
+export function emitConfluenceSearch(
+  sink: RecordSink,
+  r: { t: number; user: CloudUser; query: string } & Steps,
+): void {
   const line = {
     eventType: 'avi:confluence:performed:search',
     atlassianId: r.user.accountId,
@@ -245,7 +267,13 @@ export const WORKSPACE_UUID = '{6b1f0c3e-2a4d-4e8f-9b7c-1d2e3f4a5b6c}';
  *  own; the commit date is when the push happened). */
 export function emitBitbucketPush(
   sink: RecordSink,
-  r: { t: number; user: CloudUser & { uuid: string }; repo: BitbucketCloudRepo; hash: string; message: string } & Steps,
+  r: {
+    t: number;
+    user: CloudUser & { uuid: string };
+    repo: BitbucketCloudRepo;
+    hash: string;
+    message: string;
+  } & Steps,
 ): void {
   const actor = { type: 'user', accountId: r.user.accountId, uuid: r.user.uuid };
   const line = {

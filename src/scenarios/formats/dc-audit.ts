@@ -103,23 +103,104 @@ const t = (
 
 /** The audit types the scenarios write. Strings from the public samples where they exist there. */
 export const JIRA = {
-  userCreated: t('User created', 'jira.auditing.user.created', 'USER_MANAGEMENT', 'user management', 'jira.auditing.category.usermanagement'),
-  userUpdated: t('User updated', 'jira.auditing.user.updated', 'USER_MANAGEMENT', 'user management', 'jira.auditing.category.usermanagement'),
-  userAddedToGroup: t('User added to group', 'jira.auditing.user.added.to.group', 'USER_MANAGEMENT', 'group management', 'jira.auditing.category.groupmanagement'),
-  permissionSchemeUpdated: t('Permission scheme updated', 'jira.auditing.permission.scheme.updated', 'PERMISSIONS', 'permissions', 'jira.auditing.category.permissions'),
-  patCreated: t('Personal access token created', 'personal.access.tokens.audit.log.summary.token.created', 'SECURITY', 'Security', 'personal.access.tokens.audit.log.category'),
-  jqlSearch: t('JQLsearchperformed', 'issuenav.jqlsearch.performed', 'END_USER_ACTIVITY', 'search', 'jira.auditing.category.search', 'FULL'),
-  appInstalled: t('App installed', 'upm.auditing.plugin.installed', 'GLOBAL_CONFIG_AND_ADMINISTRATION', 'Apps', 'upm.auditing.category.apps'),
-  scriptConsole: t('Script console executed', 'scriptrunner.audit.action.console.executed', 'GLOBAL_CONFIG_AND_ADMINISTRATION', 'ScriptRunner', 'scriptrunner.audit.category'),
+  userCreated: t(
+    'User created',
+    'jira.auditing.user.created',
+    'USER_MANAGEMENT',
+    'user management',
+    'jira.auditing.category.usermanagement',
+  ),
+  userUpdated: t(
+    'User updated',
+    'jira.auditing.user.updated',
+    'USER_MANAGEMENT',
+    'user management',
+    'jira.auditing.category.usermanagement',
+  ),
+  userAddedToGroup: t(
+    'User added to group',
+    'jira.auditing.user.added.to.group',
+    'USER_MANAGEMENT',
+    'group management',
+    'jira.auditing.category.groupmanagement',
+  ),
+  permissionSchemeUpdated: t(
+    'Permission scheme updated',
+    'jira.auditing.permission.scheme.updated',
+    'PERMISSIONS',
+    'permissions',
+    'jira.auditing.category.permissions',
+  ),
+  patCreated: t(
+    'Personal access token created',
+    'personal.access.tokens.audit.log.summary.token.created',
+    'SECURITY',
+    'Security',
+    'personal.access.tokens.audit.log.category',
+  ),
+  jqlSearch: t(
+    'JQLsearchperformed',
+    'issuenav.jqlsearch.performed',
+    'END_USER_ACTIVITY',
+    'search',
+    'jira.auditing.category.search',
+    'FULL',
+  ),
+  appInstalled: t(
+    'App installed',
+    'upm.auditing.plugin.installed',
+    'GLOBAL_CONFIG_AND_ADMINISTRATION',
+    'Apps',
+    'upm.auditing.category.apps',
+  ),
+  scriptConsole: t(
+    'Script console executed',
+    'scriptrunner.audit.action.console.executed',
+    'GLOBAL_CONFIG_AND_ADMINISTRATION',
+    'ScriptRunner',
+    'scriptrunner.audit.category',
+  ),
 } as const;
 
 export const CONFLUENCE = {
-  spacePermissionAdded: t('Space permission added', 'audit.logging.summary.space.permission.added', 'PERMISSIONS', 'Permissions', 'audit.logging.category.permissions'),
-  appEnabled: t('App enabled', 'audit.logging.summary.plugin.enabled', 'GLOBAL_CONFIG_AND_ADMINISTRATION', 'Apps', 'audit.logging.category.plugins'),
+  spacePermissionAdded: t(
+    'Space permission added',
+    'audit.logging.summary.space.permission.added',
+    'PERMISSIONS',
+    'Permissions',
+    'audit.logging.category.permissions',
+  ),
+  appEnabled: t(
+    'App enabled',
+    'audit.logging.summary.plugin.enabled',
+    'GLOBAL_CONFIG_AND_ADMINISTRATION',
+    'Apps',
+    'audit.logging.category.plugins',
+  ),
 } as const;
 
 export const BITBUCKET = {
-  loggedIn: t('User logged in', 'bitbucket.service.user.audit.action.authenticationsuccess', 'SECURITY', 'Authentication', 'bitbucket.service.audit.category.authentication', 'FULL'),
-  repositoryAccessed: t('Repository accessed by user', 'bitbucket.service.repository.audit.action.repositoryaccessed', 'END_USER_ACTIVITY', 'Repositories', 'bitbucket.service.audit.category.repositories', 'FULL'),
-  loginFailed: t('User login failed', 'bitbucket.service.user.audit.action.authenticationfailure', 'SECURITY', 'Authentication', 'bitbucket.service.audit.category.authentication'),
+  loggedIn: t(
+    'User logged in',
+    'bitbucket.service.user.audit.action.authenticationsuccess',
+    'SECURITY',
+    'Authentication',
+    'bitbucket.service.audit.category.authentication',
+    'FULL',
+  ),
+  repositoryAccessed: t(
+    'Repository accessed by user',
+    'bitbucket.service.repository.audit.action.repositoryaccessed',
+    'END_USER_ACTIVITY',
+    'Repositories',
+    'bitbucket.service.audit.category.repositories',
+    'FULL',
+  ),
+  loginFailed: t(
+    'User login failed',
+    'bitbucket.service.user.audit.action.authenticationfailure',
+    'SECURITY',
+    'Authentication',
+    'bitbucket.service.audit.category.authentication',
+  ),
 } as const;
