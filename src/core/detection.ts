@@ -21,7 +21,7 @@ export interface Identity {
 
 /** At most this many raw references and events are kept per detection; `evidenceCount` says how many there were. */
 export const MAX_EVIDENCE = 100;
-export const MAX_DETECTION_EVENTS = 20;
+export const MAX_DETECTION_EVENTS = 10;
 
 export interface Detection {
   /** Deterministic: the same input and rules give the same ids, so re-ingesting is idempotent. */

@@ -79,6 +79,7 @@ export class Correlator {
   /** identity key → the live incident that holds it. */
   private readonly byIdentity = new Map<string, WorkingIncident>();
   private readonly all: WorkingIncident[] = [];
+  private readonly byId = new Map<string, WorkingIncident>();
   private readonly byDetection = new Map<string, WorkingIncident>();
   /** Actorless detections (anonymous, system) group only by source address: `anonymous@193.142.58.126`. */
   private readonly byAnonymousSource = new Map<string, WorkingIncident>();
@@ -96,7 +97,11 @@ export class Correlator {
     if (this.maxTime - this.lastPrune > this.gapMs / 7) this.prune();
     const relation = relationOf(e);
     if (!relation) return;
-    const parent: Identity = { ...(e['user.id'] ? { id: e['user.id'] } : {}), ...(e['user.name'] ? { name: e['user.name'] } : {}), kind: e['user.kind'] };
+    const parent: Identity = {
+      ...(e['user.id'] ? { id: e['user.id'] } : {}),
+      ...(e['user.name'] ? { name: e['user.name'] } : {}),
+      kind: e['user.kind'],
+    };
     const child: Identity = {
       ...(e['user.target.id'] ? { id: e['user.target.id'] } : {}),
       ...(e['user.target.name'] ? { name: e['user.target.name'] } : {}),
@@ -114,10 +119,12 @@ export class Correlator {
   }
 
   /** Files a detection into the incident of its actor (or of the identity that created / granted its actor),
-   *  or opens a new incident. Adding the same detection id twice changes nothing. */
-  add(d: Detection): Incident {
+   *  or opens a new incident, and returns that incident's id. Adding the same detection id twice changes
+   *  nothing. Returns the id, not the incident: copying a large incident on every detection made a hunt's
+   *  correlation quadratic in allocation; `incident(id)` gives the copy when a host needs it. */
+  add(d: Detection): string {
     const seen = this.byDetection.get(d.id);
-    if (seen) return freeze(seen);
+    if (seen) return seen.id;
     const t = d['@timestamp'];
     if (t > this.maxTime) this.maxTime = t;
     const keys = identityKeys(d.actor);
@@ -129,7 +136,12 @@ export class Correlator {
           if (Math.abs(t - l.time) > this.gapMs) continue;
           inc = this.live(identityKeys(l.parent), t);
           if (inc) {
-            this.addIdentity(inc, { identity: l.child, relation: l.relation, via: label(l.parent), '@timestamp': l.time });
+            this.addIdentity(inc, {
+              identity: l.child,
+              relation: l.relation,
+              via: label(l.parent),
+              '@timestamp': l.time,
+            });
             break;
           }
         }
@@ -143,7 +155,13 @@ export class Correlator {
     inc.last = Math.max(inc.last, t);
     inc.severity = maxSeverity(inc.severity, d.severity);
     this.byDetection.set(d.id, inc);
-    return freeze(inc);
+    return inc.id;
+  }
+
+  /** A snapshot of one incident, by the id `add` returned. */
+  incident(id: string): Incident | undefined {
+    const inc = this.byId.get(id);
+    return inc ? freeze(inc) : undefined;
   }
 
   incidents(): Incident[] {
@@ -172,6 +190,7 @@ export class Correlator {
       severity: d.severity,
     };
     this.all.push(inc);
+    this.byId.set(inc.id, inc);
     if (keys.length === 0) {
       // Anonymous / system: never joined by identity, only by source address.
       const source = anonymousSource(d);
@@ -183,7 +202,12 @@ export class Correlator {
     for (const k of keys) {
       for (const l of this.childrenOf.get(k) ?? []) {
         if (Math.abs(d['@timestamp'] - l.time) > this.gapMs) continue;
-        this.addIdentity(inc, { identity: l.child, relation: l.relation, via: label(l.parent), '@timestamp': l.time });
+        this.addIdentity(inc, {
+          identity: l.child,
+          relation: l.relation,
+          via: label(l.parent),
+          '@timestamp': l.time,
+        });
       }
     }
     return inc;
@@ -247,7 +271,8 @@ function push(m: Map<string, Link[]>, k: string, l: Link): void {
   else m.set(k, [l]);
 }
 
-const before = (a: Detection, b: Detection): boolean => a['@timestamp'] < b['@timestamp'] || (a['@timestamp'] === b['@timestamp'] && a.id < b.id);
+const before = (a: Detection, b: Detection): boolean =>
+  a['@timestamp'] < b['@timestamp'] || (a['@timestamp'] === b['@timestamp'] && a.id < b.id);
 
 function insertDetection(inc: WorkingIncident, d: Detection): void {
   let i = inc.detections.length;

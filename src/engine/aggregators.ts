@@ -4,17 +4,36 @@
  * Events may arrive slightly out of order (several files merged): an older event is placed by its own time
  * and counts if it falls inside the window; nothing goes negative.
  */
-import type { AuditEvent } from '../core/event';
+import { MAX_DETECTION_EVENTS } from '../core/detection';
+import type { AuditEvent, RawRef } from '../core/event';
 import type { CompiledAggregate } from '../rules/compiled';
 import { actorKey, displayKey, joinValuesFn, keyFn, type KeyFn } from './keys';
 import { fieldGetter, type FieldGetter, type Predicate } from './match';
 
+/** One evidence event, reduced to what a detection reports about it. States that must remember many events
+ *  for a long window (a 24-hour distinct count per user) keep these instead of whole events. */
+export interface Sighting {
+  t: number;
+  ref: RawRef;
+  /** Index of the first `escalate` entry this event matched, or NO_ESCALATION. */
+  esc: number;
+}
+
+export const NO_ESCALATION = Number.MAX_SAFE_INTEGER;
+
 /** What a rule state hands back when a detection completes. */
 export interface Fire {
   readonly key: string;
-  /** Evidence events, any order (the engine sorts them). */
+  /** Evidence events, any order (the engine sorts them). With `evidence`, only the most recent of them. */
   readonly events: readonly AuditEvent[];
+  /** Every piece of evidence, oldest first, when the state kept sightings rather than all events. */
+  readonly evidence?: readonly Sighting[];
+  /** With `evidence`: the first `escalate` entry any evidence event matched (NO_ESCALATION: none). */
+  readonly escalation?: number;
 }
+
+/** Index of the first `escalate` entry an event matches (NO_ESCALATION: none). */
+export type EscalationIndex = (e: AuditEvent) => number;
 
 /** What the engine knows about the current event beyond the event itself. */
 export interface EventContext {
@@ -138,18 +157,35 @@ const NO_VALUES: readonly string[] = [];
  *  missing case; a scalar costs one small array. */
 function valueStrings(v: unknown): readonly string[] {
   if (v === undefined || v === null || v === '') return NO_VALUES;
-  if (Array.isArray(v)) return v.filter((x) => x !== undefined && x !== null && x !== '').map((x) => String(x).toLowerCase());
+  if (Array.isArray(v))
+    return v.filter((x) => x !== undefined && x !== null && x !== '').map((x) => String(x).toLowerCase());
   return [(typeof v === 'string' ? v : String(v)).toLowerCase()];
 }
 
-/** `distinct`: at least `threshold` different values of `field` per key within `window`. */
+interface DistinctKey {
+  /** value → its latest sighting. A value seen again moves to the end, so the map is in arrival order of last
+   *  sightings: nearly time order, which lets pruning stop at the first live entry. */
+  readonly values: Map<string, Sighting>;
+  /** The latest matching events (at most MAX_DETECTION_EVENTS), for the detection's events and summary. */
+  readonly recent: AuditEvent[];
+}
+
+/**
+ * `distinct`: at least `threshold` different values of `field` per key within `window`.
+ *
+ * A bulk-read rule watches every reader for a day and up to `threshold` values each; holding whole events for
+ * all of them was most of a hunt's heap (and of its GC time). Values therefore keep a sighting (time, raw
+ * reference, escalation), and only the latest few whole events are kept per key.
+ */
 export class DistinctState implements RuleState {
-  /** key → value → the latest event that carried it. */
-  private readonly seen = new Map<string, Map<string, AuditEvent>>();
+  private readonly seen = new Map<string, DistinctKey>();
   private readonly suppressed = new Map<string, number>();
   private readonly key: KeyFn;
   private readonly field: FieldGetter;
-  constructor(private readonly agg: Extract<CompiledAggregate, { type: 'distinct' }>) {
+  constructor(
+    private readonly agg: Extract<CompiledAggregate, { type: 'distinct' }>,
+    private readonly escalationOf: EscalationIndex = () => NO_ESCALATION,
+  ) {
     this.key = keyFn(agg.by);
     this.field = fieldGetter(agg.field);
   }
@@ -165,31 +201,68 @@ export class DistinctState implements RuleState {
       if (t < until) return undefined;
       this.suppressed.delete(key);
     }
-    let m = this.seen.get(key);
-    if (!m) {
-      m = new Map();
-      this.seen.set(key, m);
+    let k = this.seen.get(key);
+    if (!k) {
+      k = { values: new Map(), recent: [] };
+      this.seen.set(key, k);
     }
-    let newest = t;
+    const m = k.values;
+    const esc = this.escalationOf(e);
     for (const v of values) {
       const prev = m.get(v);
-      if (prev === undefined || time(prev) <= t) m.set(v, e);
+      if (prev === undefined) m.set(v, { t, ref: e.ref, esc });
+      else if (prev.t <= t) {
+        m.delete(v);
+        prev.t = t;
+        prev.ref = e.ref;
+        prev.esc = esc;
+        m.set(v, prev);
+      }
     }
-    if (m.size < this.agg.threshold) return undefined;
-    // Only now is pruning worth its cost: the map is at most `threshold` values large.
-    for (const ev of m.values()) if (time(ev) > newest) newest = time(ev);
-    const horizon = newest - this.agg.windowMs;
-    for (const [v, ev] of m) if (time(ev) < horizon) m.delete(v);
-    if (m.size < this.agg.threshold) return undefined;
+    k.recent.push(e);
+    if (k.recent.length > MAX_DETECTION_EVENTS) k.recent.shift();
+    const threshold = this.agg.threshold;
+    if (m.size < threshold) return undefined;
+    // Front pruning costs only what it removes, which keeps a busy key hovering at the threshold from
+    // rescanning its whole map on every event.
+    const horizon = t - this.agg.windowMs;
+    for (const [v, s] of m) {
+      if (s.t >= horizon) break;
+      m.delete(v);
+    }
+    if (m.size < threshold) return undefined;
+    // About to fire: settle exactly. Out-of-order arrivals can leave an expired entry behind a live one, and
+    // the window is measured from the newest evidence, which an out-of-order `e` may not be.
+    let newest = t;
+    for (const s of m.values()) if (s.t > newest) newest = s.t;
+    const exact = newest - this.agg.windowMs;
+    for (const [v, s] of m) if (s.t < exact) m.delete(v);
+    if (m.size < threshold) return undefined;
     this.seen.delete(key);
     this.suppressed.set(key, newest + this.agg.windowMs);
-    return { key: displayKey(this.agg.by, key), events: [...new Set(m.values())] };
+    // One event carrying several values is one piece of evidence.
+    const refs = new Set<RawRef>();
+    const evidence: Sighting[] = [];
+    for (const s of m.values()) {
+      if (refs.has(s.ref)) continue;
+      refs.add(s.ref);
+      evidence.push(s);
+    }
+    evidence.sort((a, b) => a.t - b.t);
+    let escalation = NO_ESCALATION;
+    for (const s of evidence) if (s.esc < escalation) escalation = s.esc;
+    return {
+      key: displayKey(this.agg.by, key),
+      events: k.recent.filter((ev) => time(ev) >= exact),
+      evidence,
+      escalation,
+    };
   }
   sweep(now: number): void {
     const horizon = now - this.agg.windowMs;
-    for (const [k, m] of this.seen) {
-      for (const [v, ev] of m) if (time(ev) < horizon) m.delete(v);
-      if (m.size === 0) this.seen.delete(k);
+    for (const [key, k] of this.seen) {
+      for (const [v, s] of k.values) if (s.t < horizon) k.values.delete(v);
+      if (k.values.size === 0) this.seen.delete(key);
     }
     for (const [k, u] of this.suppressed) if (u <= now) this.suppressed.delete(k);
   }
@@ -197,11 +270,20 @@ export class DistinctState implements RuleState {
     return this.seen.size + this.suppressed.size;
   }
   snapshot(): unknown {
-    return { seen: [...this.seen].map(([k, m]) => [k, [...m]]), suppressed: [...this.suppressed] };
+    return {
+      seen: [...this.seen].map(([key, k]) => [key, { values: [...k.values], recent: k.recent }]),
+      suppressed: [...this.suppressed],
+    };
   }
   restore(s: unknown): void {
     const o = s as { seen?: unknown; suppressed?: unknown };
-    for (const [k, v] of asEntries<[string, AuditEvent][]>(o.seen, 'distinct values')) this.seen.set(k, new Map(v));
+    for (const [key, v] of asEntries<{ values?: unknown; recent?: unknown }>(o.seen, 'distinct values')) {
+      if (!Array.isArray(v.recent)) throw new Error('snapshot: distinct recent events must be an array');
+      this.seen.set(key, {
+        values: new Map(asEntries<Sighting>(v.values, 'distinct sightings')),
+        recent: v.recent as AuditEvent[],
+      });
+    }
     for (const [k, v] of asEntries<number>(o.suppressed, 'distinct suppression')) this.suppressed.set(k, v);
   }
 }
@@ -294,9 +376,11 @@ export class SequenceState implements RuleState {
     return this.waiting.map((m) => [...m]);
   }
   restore(s: unknown): void {
-    if (!Array.isArray(s) || s.length !== this.waiting.length) throw new Error('snapshot: sequence state does not match the rule’s steps');
+    if (!Array.isArray(s) || s.length !== this.waiting.length)
+      throw new Error('snapshot: sequence state does not match the rule’s steps');
     s.forEach((entries, i) => {
-      for (const [k, v] of asEntries<Chain[]>(entries, 'sequence chains')) (this.waiting[i] as Map<string, Chain[]>).set(k, v);
+      for (const [k, v] of asEntries<Chain[]>(entries, 'sequence chains'))
+        (this.waiting[i] as Map<string, Chain[]>).set(k, v);
     });
   }
 }
@@ -349,7 +433,8 @@ export class FirstSeenState implements RuleState {
   restore(s: unknown): void {
     const o = s as { firstTime?: unknown; seen?: unknown };
     if (typeof o.firstTime === 'number') this.firstTime = o.firstTime;
-    for (const [k, v] of asEntries<[string, number][]>(o.seen, 'first_seen values')) this.seen.set(k, new Map(v));
+    for (const [k, v] of asEntries<[string, number][]>(o.seen, 'first_seen values'))
+      this.seen.set(k, new Map(v));
   }
 }
 

@@ -4,6 +4,7 @@ import { MAX_DETECTION_EVENTS, MAX_EVIDENCE, type Detection } from '../core/dete
 import type { AuditEvent, RawRef } from '../core/event';
 import { maxSeverity, type Severity } from '../core/severity';
 import type { CompiledRule } from '../rules/compiled';
+import { NO_ESCALATION, type Fire } from './aggregators';
 import { fieldGetter, type FieldGetter, type Predicate } from './match';
 
 export interface BoundEscalation {
@@ -35,7 +36,11 @@ const shown = (v: unknown): string | undefined => {
 
 /** Fields come from the triggering event, else from the newest evidence event that has them (a sequence's
  *  earlier steps); a field no event has renders as `?`. */
-export function renderSummary(parts: readonly SummaryPart[], events: readonly AuditEvent[], count: number): string {
+export function renderSummary(
+  parts: readonly SummaryPart[],
+  events: readonly AuditEvent[],
+  count: number,
+): string {
   let out = '';
   for (const p of parts) {
     if (typeof p === 'string') {
@@ -56,9 +61,9 @@ export function renderSummary(parts: readonly SummaryPart[], events: readonly Au
 const refText = (r: RawRef | undefined): string => (r ? `${r.file}:${r.line}:${r.index ?? ''}` : '');
 
 /** The same rule, key and evidence give the same id, so re-ingesting a file is idempotent. */
-export function detectionId(ruleId: string, key: string, events: readonly AuditEvent[]): string {
+export function detectionId(ruleId: string, key: string, refs: readonly RawRef[]): string {
   const h = createHash('sha256');
-  h.update(`${ruleId}\u0000${key}\u0000${refText(events[0]?.ref)}\u0000${refText(events[events.length - 1]?.ref)}`);
+  h.update(`${ruleId}\u0000${key}\u0000${refText(refs[0])}\u0000${refText(refs[refs.length - 1])}`);
   return `${ruleId}:${h.digest('hex').slice(0, 16)}`;
 }
 
@@ -68,37 +73,48 @@ export interface DetectionParts {
   readonly escalate: readonly BoundEscalation[];
 }
 
-export function buildDetection(r: DetectionParts, key: string, matched: readonly AuditEvent[], trigger: AuditEvent): Detection {
-  const sorted = matched.length > 1 ? [...matched].sort((a, b) => a['@timestamp'] - b['@timestamp']) : matched;
-  let severity = r.rule.ref.severity;
-  let escalation: string | undefined;
-  for (const esc of r.escalate) {
-    // An aggregate escalates when any of its evidence events matches, not only the last one.
-    if (sorted.some(esc.when)) {
-      severity = maxSeverity(severity, esc.severity);
-      escalation = esc.reason;
-      break;
-    }
-  }
-  const first = sorted[0] ?? trigger;
+/** The index of the first escalation an event matches, for states that settle escalation as events arrive. */
+export function escalationIndex(escalate: readonly BoundEscalation[]): (e: AuditEvent) => number {
+  if (escalate.length === 0) return () => NO_ESCALATION;
+  return (e) => {
+    for (let i = 0; i < escalate.length; i++) if ((escalate[i] as BoundEscalation).when(e)) return i;
+    return NO_ESCALATION;
+  };
+}
+
+export function buildDetection(r: DetectionParts, fire: Fire, trigger: AuditEvent): Detection {
+  const { key, evidence: sightings } = fire;
+  const matched = fire.events;
+  const sorted =
+    matched.length > 1 ? [...matched].sort((a, b) => a['@timestamp'] - b['@timestamp']) : matched;
+  // An aggregate escalates when any of its evidence events matches, not only the last one. A state that kept
+  // sightings has already settled which escalation its evidence reached.
+  const escIdx = fire.escalation ?? r.escalate.findIndex((esc) => sorted.some(esc.when));
+  const esc = escIdx >= 0 ? r.escalate[escIdx] : undefined;
+  const severity = esc ? maxSeverity(r.rule.ref.severity, esc.severity) : r.rule.ref.severity;
+  const escalation = esc?.reason;
+  const refs = sightings ? sightings.map((s) => s.ref) : sorted.map((e) => e.ref);
+  const first = sightings?.[0]?.t ?? (sorted[0] ?? trigger)['@timestamp'];
   const events =
-    sorted.length <= MAX_DETECTION_EVENTS ? sorted : [...sorted.slice(0, MAX_DETECTION_EVENTS - 1), sorted[sorted.length - 1] as AuditEvent];
+    sorted.length <= MAX_DETECTION_EVENTS
+      ? sorted
+      : [...sorted.slice(0, MAX_DETECTION_EVENTS - 1), sorted[sorted.length - 1] as AuditEvent];
   return {
-    id: detectionId(r.rule.id, key, sorted),
+    id: detectionId(r.rule.id, key, refs),
     rule: r.rule.ref,
     severity,
     ...(escalation !== undefined ? { escalation } : {}),
     '@timestamp': trigger['@timestamp'],
-    firstTimestamp: first['@timestamp'],
+    firstTimestamp: first,
     actor: {
       ...(trigger['user.id'] !== undefined ? { id: trigger['user.id'] } : {}),
       ...(trigger['user.name'] !== undefined ? { name: trigger['user.name'] } : {}),
       kind: trigger['user.kind'],
     },
     key,
-    summary: renderSummary(r.summary, sorted, sorted.length),
-    evidence: sorted.slice(0, MAX_EVIDENCE).map((e) => e.ref),
-    evidenceCount: sorted.length,
+    summary: renderSummary(r.summary, sorted, refs.length),
+    evidence: refs.slice(0, MAX_EVIDENCE),
+    evidenceCount: refs.length,
     events,
   };
 }

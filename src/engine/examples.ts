@@ -23,11 +23,15 @@ export interface ExampleResult {
 }
 
 /** A partial example event made whole. Throws naming the example and event when `@timestamp` is unusable. */
-export function exampleEvent(partial: Record<string, unknown>, where: { file: string; example: number; event: number }): AuditEvent {
+export function exampleEvent(
+  partial: Record<string, unknown>,
+  where: { file: string; example: number; event: number },
+): AuditEvent {
   const label = `${where.file}#examples[${where.example}].events[${where.event}]`;
   const ts = partial['@timestamp'];
   const time = typeof ts === 'number' ? ts : typeof ts === 'string' ? Date.parse(ts) : NaN;
-  if (!Number.isFinite(time)) throw new Error(`${label}: @timestamp must be an ISO 8601 time or epoch ms, got ${JSON.stringify(ts)}`);
+  if (!Number.isFinite(time))
+    throw new Error(`${label}: @timestamp must be an ISO 8601 time or epoch ms, got ${JSON.stringify(ts)}`);
   const action = partial['event.action'];
   if (typeof action !== 'string' || action === '') throw new Error(`${label}: event.action is required`);
   const targets: Target[] = [];
@@ -68,14 +72,24 @@ function runExample(rule: CompiledRule, lists: ListSet, ex: Example, index: numb
     const at = perEvent.findIndex((d) => d.length > 0);
     return at < 0
       ? { ...base, passed: true, message: 'no detection, as expected', detections: all }
-      : { ...base, passed: false, message: `expected no detection, but event ${at + 1} produced: ${all[0]?.summary}`, detections: all };
+      : {
+          ...base,
+          passed: false,
+          message: `expected no detection, but event ${at + 1} produced: ${all[0]?.summary}`,
+          detections: all,
+        };
   }
   const last = perEvent[perEvent.length - 1] ?? [];
   const hit = last[0];
   if (!hit) {
     const early = perEvent.findIndex((d) => d.length > 0);
     const why = early >= 0 ? ` (event ${early + 1} of ${events.length} produced one instead)` : '';
-    return { ...base, passed: false, message: `expected a detection on the last event, got none${why}`, detections: all };
+    return {
+      ...base,
+      passed: false,
+      message: `expected a detection on the last event, got none${why}`,
+      detections: all,
+    };
   }
   if (ex.severity !== undefined && hit.severity !== ex.severity) {
     return {

@@ -61,11 +61,17 @@ function valueTests(test: Exclude<FieldTest, { op: 'exists' }>, lists: ListSet):
             },
       );
     case 'contains':
-      return test.values.map((x) => (test.cased ? (v) => str(v).includes(x) : (v) => str(v).toLowerCase().includes(x)));
+      return test.values.map((x) =>
+        test.cased ? (v) => str(v).includes(x) : (v) => str(v).toLowerCase().includes(x),
+      );
     case 'startswith':
-      return test.values.map((x) => (test.cased ? (v) => str(v).startsWith(x) : (v) => str(v).toLowerCase().startsWith(x)));
+      return test.values.map((x) =>
+        test.cased ? (v) => str(v).startsWith(x) : (v) => str(v).toLowerCase().startsWith(x),
+      );
     case 'endswith':
-      return test.values.map((x) => (test.cased ? (v) => str(v).endsWith(x) : (v) => str(v).toLowerCase().endsWith(x)));
+      return test.values.map((x) =>
+        test.cased ? (v) => str(v).endsWith(x) : (v) => str(v).toLowerCase().endsWith(x),
+      );
     case 're':
       return test.values.map((re) => (v) => re.test(str(v)));
     case 'cidr': {

@@ -224,7 +224,7 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
     } else {
       receivedAt = (await fsp.stat(path)).mtimeMs;
       gzipped = path.endsWith('.gz') || (await hasGzipMagic(path));
-      raw = createReadStream(path, { highWaterMark: 1024 * 1024 });
+      raw = createReadStream(path, { highWaterMark: 256 * 1024 });
     }
   } catch (err) {
     batcher.reject({ file: path, line: 0, format: 'unknown', reason: `cannot read input: ${(err as Error).message}`, excerpt: '' });

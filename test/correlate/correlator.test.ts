@@ -5,13 +5,43 @@ import { Engine } from '../../src/engine';
 import { ListSet } from '../../src/lists';
 import { DAY, HOUR, MIN, T0, ev, rule } from '../engine/helpers';
 
-const lists = new ListSet([{ name: 'service-account-patterns', description: '', kind: 'glob', entries: ['svc-*'], sources: [] }]);
+const lists = new ListSet([
+  { name: 'service-account-patterns', description: '', kind: 'glob', entries: ['svc-*'], sources: [] },
+]);
 const rules = [
-  rule({ id: 'user-created', category: 'account-creation', severity: 'medium', detection: { s: { 'event.action': 'user.created' }, condition: 's' } }),
-  rule({ id: 'admin-added', category: 'privilege-escalation', severity: 'critical', detection: { s: { 'event.action': 'group.member.added', 'group.name': 'jira-administrators' }, condition: 's' } }),
-  rule({ id: 'archive', category: 'repo-exfiltration', severity: 'high', detection: { s: { 'event.action': 'repository.archive.downloaded' }, condition: 's' } }),
-  rule({ id: 'search', category: 'sensitive-search', severity: 'low', detection: { s: { 'event.action': 'search.performed' }, condition: 's' } }),
-  rule({ id: 'login-fail', category: 'brute-force', severity: 'low', detection: { s: { 'event.action': 'user.login.failed' }, condition: 's' } }),
+  rule({
+    id: 'user-created',
+    category: 'account-creation',
+    severity: 'medium',
+    detection: { s: { 'event.action': 'user.created' }, condition: 's' },
+  }),
+  rule({
+    id: 'admin-added',
+    category: 'privilege-escalation',
+    severity: 'critical',
+    detection: {
+      s: { 'event.action': 'group.member.added', 'group.name': 'jira-administrators' },
+      condition: 's',
+    },
+  }),
+  rule({
+    id: 'archive',
+    category: 'repo-exfiltration',
+    severity: 'high',
+    detection: { s: { 'event.action': 'repository.archive.downloaded' }, condition: 's' },
+  }),
+  rule({
+    id: 'search',
+    category: 'sensitive-search',
+    severity: 'low',
+    detection: { s: { 'event.action': 'search.performed' }, condition: 's' },
+  }),
+  rule({
+    id: 'login-fail',
+    category: 'brute-force',
+    severity: 'low',
+    detection: { s: { 'event.action': 'user.login.failed' }, condition: 's' },
+  }),
 ];
 
 /** Events through engine and correlator, as a host would wire them. */
@@ -32,11 +62,33 @@ function pipeline(events: AuditEvent[], gapMs?: number) {
 
 const cloudflare = (): AuditEvent[] =>
   [
-    { '@timestamp': T0, 'event.action': 'search.performed', 'user.name': 'svc-smartsheet', 'atlassian.search.query': 'password' },
-    { '@timestamp': T0 + DAY, 'event.action': 'user.created', 'user.name': 'svc-smartsheet', 'user.target.name': 'jsmith2' },
-    { '@timestamp': T0 + DAY + 3 * MIN, 'event.action': 'group.member.added', 'user.name': 'svc-smartsheet', 'user.target.name': 'jsmith2', 'group.name': 'jira-users' },
+    {
+      '@timestamp': T0,
+      'event.action': 'search.performed',
+      'user.name': 'svc-smartsheet',
+      'atlassian.search.query': 'password',
+    },
+    {
+      '@timestamp': T0 + DAY,
+      'event.action': 'user.created',
+      'user.name': 'svc-smartsheet',
+      'user.target.name': 'jsmith2',
+    },
+    {
+      '@timestamp': T0 + DAY + 3 * MIN,
+      'event.action': 'group.member.added',
+      'user.name': 'svc-smartsheet',
+      'user.target.name': 'jsmith2',
+      'group.name': 'jira-users',
+    },
     { '@timestamp': T0 + 2 * DAY, 'event.action': 'repository.archive.downloaded', 'user.name': 'JSmith2' },
-    { '@timestamp': T0 + 2 * DAY + HOUR, 'event.action': 'group.member.added', 'user.name': 'svc-smartsheet', 'user.target.name': 'svc-smartsheet', 'group.name': 'jira-administrators' },
+    {
+      '@timestamp': T0 + 2 * DAY + HOUR,
+      'event.action': 'group.member.added',
+      'user.name': 'svc-smartsheet',
+      'user.target.name': 'svc-smartsheet',
+      'group.name': 'jira-administrators',
+    },
     { '@timestamp': T0 + 2 * DAY, 'event.action': 'search.performed', 'user.name': 'bob' },
   ].map((p, i) => ev(p, i + 1));
 
@@ -63,7 +115,13 @@ describe('Correlator', () => {
 
   it('a detection of the linked identity joins even when it came before the creator had an incident', () => {
     const events = [
-      ev({ '@timestamp': T0, 'event.action': 'group.member.added', 'user.name': 'alice', 'user.target.name': 'carol', 'group.name': 'devs' }),
+      ev({
+        '@timestamp': T0,
+        'event.action': 'group.member.added',
+        'user.name': 'alice',
+        'user.target.name': 'carol',
+        'group.name': 'devs',
+      }),
       ev({ '@timestamp': T0 + HOUR, 'event.action': 'repository.archive.downloaded', 'user.name': 'carol' }),
       ev({ '@timestamp': T0 + 2 * HOUR, 'event.action': 'search.performed', 'user.name': 'alice' }),
     ];
@@ -71,7 +129,11 @@ describe('Correlator', () => {
     // carol's incident opened first; alice's detection is a separate actor, but carol's incident does not own alice.
     expect(incidents.map((i) => i.actor.name)).toEqual(['carol', 'alice']);
     // With the creator detected first, the child's detection joins the creator's incident.
-    const { incidents: joined } = pipeline([events[0] as AuditEvent, { ...(events[2] as AuditEvent), '@timestamp': T0 + 30 * MIN }, events[1] as AuditEvent]);
+    const { incidents: joined } = pipeline([
+      events[0] as AuditEvent,
+      { ...(events[2] as AuditEvent), '@timestamp': T0 + 30 * MIN },
+      events[1] as AuditEvent,
+    ]);
     expect(joined).toHaveLength(1);
     expect(joined[0]?.identities.map((i) => i.relation)).toEqual(['actor', 'added-to-group']);
   });
@@ -86,16 +148,33 @@ describe('Correlator', () => {
     expect(pipeline(events, 10 * DAY).incidents.map((i) => i.detections.length)).toEqual([3]);
     const { corr } = pipeline([
       ev({ '@timestamp': T0, 'event.action': 'user.created', 'user.name': 'a', 'user.target.name': 'b' }),
-      ...Array.from({ length: 30 }, (_, i) => ev({ '@timestamp': T0 + i * DAY, 'event.action': 'user.login', 'user.name': 'z' })),
+      ...Array.from({ length: 30 }, (_, i) =>
+        ev({ '@timestamp': T0 + i * DAY, 'event.action': 'user.login', 'user.name': 'z' }),
+      ),
     ]);
     expect(corr.stats().links).toBe(0);
   });
 
   it('never links through anonymous or system actors', () => {
     const events = [
-      ev({ '@timestamp': T0, 'event.action': 'user.login.failed', 'user.kind': 'anonymous', 'source.ip': '1.1.1.1' }),
-      ev({ '@timestamp': T0 + MIN, 'event.action': 'user.login.failed', 'user.kind': 'anonymous', 'source.ip': '2.2.2.2' }),
-      ev({ '@timestamp': T0 + 2 * MIN, 'event.action': 'user.created', 'user.name': 'anonymous', 'user.target.name': 'x' }),
+      ev({
+        '@timestamp': T0,
+        'event.action': 'user.login.failed',
+        'user.kind': 'anonymous',
+        'source.ip': '1.1.1.1',
+      }),
+      ev({
+        '@timestamp': T0 + MIN,
+        'event.action': 'user.login.failed',
+        'user.kind': 'anonymous',
+        'source.ip': '2.2.2.2',
+      }),
+      ev({
+        '@timestamp': T0 + 2 * MIN,
+        'event.action': 'user.created',
+        'user.name': 'anonymous',
+        'user.target.name': 'x',
+      }),
       ev({ '@timestamp': T0 + 3 * MIN, 'event.action': 'repository.archive.downloaded', 'user.name': 'x' }),
     ];
     const { incidents } = pipeline(events);
@@ -107,15 +186,27 @@ describe('Correlator', () => {
     ]);
     expect(incidents.map((i) => i.identities.length)).toEqual([0, 0, 0, 1]);
     // The same anonymous source again, within the gap, is the same story.
-    const again = pipeline([events[0] as AuditEvent, { ...(events[0] as AuditEvent), '@timestamp': T0 + HOUR, ref: { file: 'x', line: 99 } }]);
+    const again = pipeline([
+      events[0] as AuditEvent,
+      { ...(events[0] as AuditEvent), '@timestamp': T0 + HOUR, ref: { file: 'x', line: 99 } },
+    ]);
     expect(again.incidents.map((i) => i.detections.length)).toEqual([2]);
   });
 
   it('is deterministic and idempotent', () => {
     const a = pipeline(cloudflare());
     const b = pipeline(cloudflare());
-    expect(b.incidents.map((i) => [i.id, i.timeline.map((t) => t.detectionId)])).toEqual(a.incidents.map((i) => [i.id, i.timeline.map((t) => t.detectionId)]));
-    for (const d of a.detections) a.corr.add(d);
-    expect(a.corr.incidents().map((i) => i.detections.length)).toEqual(a.incidents.map((i) => i.detections.length));
+    expect(b.incidents.map((i) => [i.id, i.timeline.map((t) => t.detectionId)])).toEqual(
+      a.incidents.map((i) => [i.id, i.timeline.map((t) => t.detectionId)]),
+    );
+    const ids = a.detections.map((d) => a.corr.add(d));
+    expect(a.corr.incidents().map((i) => i.detections.length)).toEqual(
+      a.incidents.map((i) => i.detections.length),
+    );
+    // add names the incident each detection is in; incident(id) returns that incident holding it.
+    ids.forEach((id, n) =>
+      expect(a.corr.incident(id)?.detections.map((d) => d.id)).toContain(a.detections[n]!.id),
+    );
+    expect(a.corr.incident('inc-none')).toBeUndefined();
   });
 });
