@@ -162,12 +162,32 @@ function valueStrings(v: unknown): readonly string[] {
   return [(typeof v === 'string' ? v : String(v)).toLowerCase()];
 }
 
+/** The latest `size` items pushed, oldest first, without shifting an array on every push. */
+class Ring<T> {
+  private readonly items: T[] = [];
+  private next = 0;
+  constructor(private readonly size: number) {}
+  push(x: T): void {
+    if (this.items.length < this.size) this.items.push(x);
+    else this.items[this.next] = x;
+    this.next = (this.next + 1) % this.size;
+  }
+  toArray(): T[] {
+    return this.items.length < this.size
+      ? this.items.slice()
+      : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
+  }
+}
+
 interface DistinctKey {
-  /** value → its latest sighting. A value seen again moves to the end, so the map is in arrival order of last
-   *  sightings: nearly time order, which lets pruning stop at the first live entry. */
+  /** value → its latest sighting (updated in place when the value is seen again). */
   readonly values: Map<string, Sighting>;
-  /** The latest matching events (at most MAX_DETECTION_EVENTS), for the detection's events and summary. */
-  readonly recent: AuditEvent[];
+  /** A lower bound on the oldest sighting's time: exact after a scan, and sightings only ever get newer, so
+   *  "nothing older than the horizon" is known without looking at the values. */
+  oldest: number;
+  newest: number;
+  /** The latest matching events, for the detection's events and summary. */
+  readonly recent: Ring<AuditEvent>;
 }
 
 /**
@@ -175,7 +195,9 @@ interface DistinctKey {
  *
  * A bulk-read rule watches every reader for a day and up to `threshold` values each; holding whole events for
  * all of them was most of a hunt's heap (and of its GC time). Values therefore keep a sighting (time, raw
- * reference, escalation), and only the latest few whole events are kept per key.
+ * reference, escalation), and only the latest few whole events are kept per key. Expired values are removed
+ * by a scan only when the key reaches the threshold and its oldest sighting may have left the window, so a
+ * re-read of a known value costs a map lookup.
  */
 export class DistinctState implements RuleState {
   private readonly seen = new Map<string, DistinctKey>();
@@ -191,8 +213,11 @@ export class DistinctState implements RuleState {
   }
 
   onMatch(e: AuditEvent): Fire | undefined {
-    const values = valueStrings(this.field(e));
-    if (values.length === 0) return undefined;
+    const raw = this.field(e);
+    // The common case, one string value, without allocating an array for it.
+    const one = typeof raw === 'string' ? (raw === '' ? undefined : raw.toLowerCase()) : undefined;
+    const values = one === undefined ? valueStrings(raw) : NO_VALUES;
+    if (one === undefined && values.length === 0) return undefined;
     const key = this.key(e);
     if (key === undefined) return undefined;
     const t = time(e);
@@ -203,65 +228,58 @@ export class DistinctState implements RuleState {
     }
     let k = this.seen.get(key);
     if (!k) {
-      k = { values: new Map(), recent: [] };
+      k = { values: new Map(), oldest: t, newest: t, recent: new Ring(MAX_DETECTION_EVENTS) };
       this.seen.set(key, k);
     }
-    const m = k.values;
     const esc = this.escalationOf(e);
-    for (const v of values) {
-      const prev = m.get(v);
-      if (prev === undefined) m.set(v, { t, ref: e.ref, esc });
-      else if (prev.t <= t) {
-        m.delete(v);
-        prev.t = t;
-        prev.ref = e.ref;
-        prev.esc = esc;
-        m.set(v, prev);
-      }
-    }
+    if (one !== undefined) this.sight(k, one, t, e.ref, esc);
+    else for (const v of values) this.sight(k, v, t, e.ref, esc);
+    if (t > k.newest) k.newest = t;
     k.recent.push(e);
-    if (k.recent.length > MAX_DETECTION_EVENTS) k.recent.shift();
     const threshold = this.agg.threshold;
-    if (m.size < threshold) return undefined;
-    // Front pruning costs only what it removes, which keeps a busy key hovering at the threshold from
-    // rescanning its whole map on every event.
-    const horizon = t - this.agg.windowMs;
-    for (const [v, s] of m) {
-      if (s.t >= horizon) break;
-      m.delete(v);
-    }
-    if (m.size < threshold) return undefined;
-    // About to fire: settle exactly. Out-of-order arrivals can leave an expired entry behind a live one, and
-    // the window is measured from the newest evidence, which an out-of-order `e` may not be.
-    let newest = t;
-    for (const s of m.values()) if (s.t > newest) newest = s.t;
-    const exact = newest - this.agg.windowMs;
-    for (const [v, s] of m) if (s.t < exact) m.delete(v);
-    if (m.size < threshold) return undefined;
+    if (k.values.size < threshold) return undefined;
+    // The window is measured from the newest evidence, which an out-of-order `e` may not be.
+    const horizon = k.newest - this.agg.windowMs;
+    if (k.oldest < horizon) prune(k, horizon);
+    if (k.values.size < threshold) return undefined;
     this.seen.delete(key);
-    this.suppressed.set(key, newest + this.agg.windowMs);
+    this.suppressed.set(key, k.newest + this.agg.windowMs);
     // One event carrying several values is one piece of evidence.
     const refs = new Set<RawRef>();
     const evidence: Sighting[] = [];
-    for (const s of m.values()) {
+    let escalation = NO_ESCALATION;
+    for (const s of k.values.values()) {
+      if (s.esc < escalation) escalation = s.esc;
       if (refs.has(s.ref)) continue;
       refs.add(s.ref);
       evidence.push(s);
     }
     evidence.sort((a, b) => a.t - b.t);
-    let escalation = NO_ESCALATION;
-    for (const s of evidence) if (s.esc < escalation) escalation = s.esc;
     return {
       key: displayKey(this.agg.by, key),
-      events: k.recent.filter((ev) => time(ev) >= exact),
+      events: k.recent.toArray().filter((ev) => time(ev) >= horizon),
       evidence,
       escalation,
     };
   }
+
+  private sight(k: DistinctKey, v: string, t: number, ref: RawRef, esc: number): void {
+    const prev = k.values.get(v);
+    if (prev === undefined) {
+      k.values.set(v, { t, ref, esc });
+      if (t < k.oldest) k.oldest = t;
+    } else if (prev.t <= t) {
+      prev.t = t;
+      prev.ref = ref;
+      prev.esc = esc;
+    }
+  }
+
   sweep(now: number): void {
     const horizon = now - this.agg.windowMs;
     for (const [key, k] of this.seen) {
-      for (const [v, s] of k.values) if (s.t < horizon) k.values.delete(v);
+      if (k.oldest >= horizon) continue;
+      prune(k, horizon);
       if (k.values.size === 0) this.seen.delete(key);
     }
     for (const [k, u] of this.suppressed) if (u <= now) this.suppressed.delete(k);
@@ -271,21 +289,44 @@ export class DistinctState implements RuleState {
   }
   snapshot(): unknown {
     return {
-      seen: [...this.seen].map(([key, k]) => [key, { values: [...k.values], recent: k.recent }]),
+      seen: [...this.seen].map(([key, k]) => [
+        key,
+        { values: [...k.values], newest: k.newest, recent: k.recent.toArray() },
+      ]),
       suppressed: [...this.suppressed],
     };
   }
   restore(s: unknown): void {
     const o = s as { seen?: unknown; suppressed?: unknown };
-    for (const [key, v] of asEntries<{ values?: unknown; recent?: unknown }>(o.seen, 'distinct values')) {
+    for (const [key, v] of asEntries<{ values?: unknown; newest?: unknown; recent?: unknown }>(
+      o.seen,
+      'distinct values',
+    )) {
       if (!Array.isArray(v.recent)) throw new Error('snapshot: distinct recent events must be an array');
+      const values = new Map(asEntries<Sighting>(v.values, 'distinct sightings'));
+      const recent = new Ring<AuditEvent>(MAX_DETECTION_EVENTS);
+      for (const ev of v.recent as AuditEvent[]) recent.push(ev);
+      let oldest = Infinity;
+      for (const x of values.values()) if (x.t < oldest) oldest = x.t;
       this.seen.set(key, {
-        values: new Map(asEntries<Sighting>(v.values, 'distinct sightings')),
-        recent: v.recent as AuditEvent[],
+        values,
+        oldest,
+        newest: typeof v.newest === 'number' ? v.newest : -Infinity,
+        recent,
       });
     }
     for (const [k, v] of asEntries<number>(o.suppressed, 'distinct suppression')) this.suppressed.set(k, v);
   }
+}
+
+/** Drops sightings older than the horizon and makes `oldest` exact again. */
+function prune(k: DistinctKey, horizon: number): void {
+  let oldest = Infinity;
+  for (const [v, s] of k.values) {
+    if (s.t < horizon) k.values.delete(v);
+    else if (s.t < oldest) oldest = s.t;
+  }
+  k.oldest = oldest;
 }
 
 interface Chain {

@@ -32,7 +32,7 @@ export interface EngineOptions {
   readonly lists: ListSet;
   /** Rule ids to leave out (in addition to rules with `enabled: false`). */
   readonly disabledRules?: readonly string[];
-  /** Sweep expired state every this many events (default 10,000). */
+  /** Sweep expired state every this many events (default 50,000). */
   readonly sweepEvery?: number;
   /** The wall clock (default Date.now). Windows run on event time; the clock only guards that time: an event
    *  stamped more than a day in the future does not advance it, so one bad timestamp cannot expire every
@@ -86,7 +86,7 @@ export class Engine {
   constructor(options: EngineOptions) {
     const disabled = new Set(options.disabledRules ?? []);
     this.enricher = new Enricher(options.lists);
-    this.sweepEvery = options.sweepEvery ?? 10_000;
+    this.sweepEvery = options.sweepEvery ?? 50_000;
     this.now = options.now ?? Date.now;
     this.bound = options.rules
       .filter((r) => r.enabled && !disabled.has(r.id))

@@ -55,7 +55,8 @@ export class ListSet {
     const cached = this.matchers.get(name);
     if (cached) return cached;
     const list = this.lists.get(name);
-    if (!list) throw new Error(`unknown list ${JSON.stringify(name)} (known: ${this.names().join(', ') || 'none'})`);
+    if (!list)
+      throw new Error(`unknown list ${JSON.stringify(name)} (known: ${this.names().join(', ') || 'none'})`);
     const m = compileListMatcher(list);
     this.matchers.set(name, m);
     return m;
@@ -97,7 +98,22 @@ export function compileListMatcher(list: NamedList): ListMatcher {
           throw new Error(`list ${list.name}: ${(err as Error).message}`, { cause: err });
         }
       });
-      return cidrMatcher(ranges);
+      return memo(cidrMatcher(ranges));
     }
   }
+}
+
+/** Address lists are asked about the same few addresses on nearly every event (each user works from one or
+ *  two), so answers are remembered; the memo is dropped whole when it grows past a bound. */
+function memo(test: ListMatcher, bound = 50_000): ListMatcher {
+  const known = new Map<string, boolean>();
+  return (v) => {
+    let r = known.get(v);
+    if (r === undefined) {
+      r = test(v);
+      if (known.size >= bound) known.clear();
+      known.set(v, r);
+    }
+    return r;
+  };
 }

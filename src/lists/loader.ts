@@ -44,7 +44,8 @@ export function loadLists(dirs: readonly string[], iocFiles: readonly string[] =
       }
       const parsed = ListFileSchema.safeParse(read.value);
       if (!parsed.success) {
-        for (const issue of parsed.error.issues) errors.push({ file, path: issuePath(issue.path), message: issue.message });
+        for (const issue of parsed.error.issues)
+          errors.push({ file, path: issuePath(issue.path), message: issue.message });
         continue;
       }
       const l = parsed.data;
@@ -57,11 +58,21 @@ export function loadLists(dirs: readonly string[], iocFiles: readonly string[] =
       if (l.kind === 'cidr') {
         const bad = l.entries.findIndex((e) => !isCidr(e));
         if (bad >= 0) {
-          errors.push({ file, path: `entries[${bad}]`, message: `not an IP address or CIDR range: ${JSON.stringify(l.entries[bad])}` });
+          errors.push({
+            file,
+            path: `entries[${bad}]`,
+            message: `not an IP address or CIDR range: ${JSON.stringify(l.entries[bad])}`,
+          });
           continue;
         }
       }
-      byName.set(l.name, { name: l.name, description: l.description, kind: l.kind, entries: l.entries, sources: [file] });
+      byName.set(l.name, {
+        name: l.name,
+        description: l.description,
+        kind: l.kind,
+        entries: l.entries,
+        sources: [file],
+      });
     }
   }
 
@@ -149,7 +160,12 @@ export function readIocFile(file: string): { indicators: Indicator[]; errors: Lo
     firstContent = false;
     const c = classifyIndicator(cell);
     if (c) indicators.push({ ...c, line: i + 1 });
-    else if (!isHeader) errors.push({ file, line: i + 1, message: `not an IP, CIDR, domain or md5/sha1/sha256 hash: ${JSON.stringify(cell)}` });
+    else if (!isHeader)
+      errors.push({
+        file,
+        line: i + 1,
+        message: `not an IP, CIDR, domain or md5/sha1/sha256 hash: ${JSON.stringify(cell)}`,
+      });
   });
   return { indicators, errors };
 }

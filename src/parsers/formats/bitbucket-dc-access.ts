@@ -19,27 +19,35 @@ export function looksLikeAccessLine(line: string): boolean {
   const b = line.indexOf(SEP, a + 3);
   if (b < 0) return false;
   const c = line.charCodeAt(b + 3);
-  return c === 105 /* i */ || c === 111 /* o */;
+  return c === 105 /* i */ || c === 111; /* o */
 }
 
 const ARCHIVE = /\/(projects|users)\/([^/?#]+)\/repos\/([^/?#]+)\/archive(?:[/?.#]|$)/;
-const SCM = /^\/scm\/([^/?#]+)\/([^/?#]+?)(?:\.git)?\/(?:info\/refs\?(?:.*&)?service=git-upload-pack|git-upload-pack)(?:[?&#]|$)/;
+const SCM =
+  /^\/scm\/([^/?#]+)\/([^/?#]+?)(?:\.git)?\/(?:info\/refs\?(?:.*&)?service=git-upload-pack|git-upload-pack)(?:[?&#]|$)/;
 const SSH_UPLOAD = /^SSH - git-upload-pack '\/?([^/']+)\/([^/']+?)(?:\.git)?'/;
 
 /** Returns undefined for lines that are read but make no event (request-in lines, anonymous non-git requests). */
 export function parseAccessLine(line: string, ref: RawRef, opts: ParseOptions): AuditEvent | undefined {
+  // Request-in lines (`i` request ids) make no event: their `o` twin has status, bytes and duration. Half of
+  // every access log, so they are recognised without splitting the line.
+  const a = line.indexOf(SEP);
+  const b = a < 0 ? -1 : line.indexOf(SEP, a + 3);
+  if (b > 0 && line.charCodeAt(b + 3) === 105 /* i */) return undefined;
   const f = line.split(SEP);
   // A trailing ` |` leaves an empty last field; drop it so counting from the end works.
   if (f.length > 0 && f[f.length - 1]!.trim().replace(/\|$/, '') === '') f.pop();
   if (f.length < 6) throw new RecordError(`access log line has ${f.length} fields, expected at least 6`);
   const [ip, proto, reqId, user, time, action] = f as [string, string, string, string, string, string];
   const dir = reqId.charAt(0);
-  if (dir !== 'i' && dir !== 'o') throw new RecordError(`request id ${JSON.stringify(reqId.slice(0, 30))} starts with neither i nor o`);
-  const ts = accessTime(time, opts.timezone);
+  if (dir !== 'i' && dir !== 'o')
+    throw new RecordError(`request id ${JSON.stringify(reqId.slice(0, 30))} starts with neither i nor o`);
   if (dir === 'i') return undefined;
+  const ts = accessTime(time, opts.timezone);
 
   const protocol = proto.trim().toLowerCase();
-  if (protocol !== 'https' && protocol !== 'http' && protocol !== 'ssh') throw new RecordError(`unknown protocol ${JSON.stringify(proto.slice(0, 20))}`);
+  if (protocol !== 'https' && protocol !== 'http' && protocol !== 'ssh')
+    throw new RecordError(`unknown protocol ${JSON.stringify(proto.slice(0, 20))}`);
   const anonymous = user === '-' || user === '';
   // Tail fields, from the end: session, [duration], labels, bytes written, bytes read, status, [agent].
   const full = f.length >= 13;
@@ -75,7 +83,10 @@ export function parseAccessLine(line: string, ref: RawRef, opts: ParseOptions): 
     const scm = archive === null ? SCM.exec(target) : null;
     if (archive !== null) {
       canonical = 'repository.archive.downloaded';
-      repo = archive[1] === 'users' ? `~${archive[2]!.toUpperCase()}/${archive[3]!}` : repoName(archive[2]!, archive[3]!);
+      repo =
+        archive[1] === 'users'
+          ? `~${archive[2]!.toUpperCase()}/${archive[3]!}`
+          : repoName(archive[2]!, archive[3]!);
     } else if (scm !== null) {
       canonical = 'repository.cloned';
       repo = repoName(scm[1]!, scm[2]!);
@@ -102,7 +113,8 @@ export function parseAccessLine(line: string, ref: RawRef, opts: ParseOptions): 
   if (bytesOut !== undefined) e['http.response.body.bytes'] = bytesOut;
   if (duration !== undefined) e['event.duration_ms'] = duration;
   const agent = protocol === 'ssh' ? undefined : f[6]?.trim();
-  if (agent !== undefined && agent !== '-' && agent !== '"" ""') e['user_agent.original'] = agent.replace(/^"|"$/g, '');
+  if (agent !== undefined && agent !== '-' && agent !== '"" ""')
+    e['user_agent.original'] = agent.replace(/^"|"$/g, '');
   if (repo !== undefined) {
     e['atlassian.repository.name'] = repo;
     e.targets.push({ kind: 'repository', name: repo });
@@ -129,7 +141,8 @@ const ACCESS_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:[,.](\d{
 /** `2015-09-09 15:21:08,431`, zoneless: UTC unless a timezone option says otherwise. */
 function accessTime(s: string, zone: string | undefined): number {
   const m = ACCESS_TIME.exec(s.trim());
-  if (m === null) throw new RecordError(`time ${JSON.stringify(s.slice(0, 40))} is not yyyy-MM-dd HH:mm:ss,SSS`);
+  if (m === null)
+    throw new RecordError(`time ${JSON.stringify(s.slice(0, 40))} is not yyyy-MM-dd HH:mm:ss,SSS`);
   const parts = {
     year: Number(m[1]),
     month: Number(m[2]),
@@ -140,9 +153,20 @@ function accessTime(s: string, zone: string | undefined): number {
     millisecond: Number((m[7] ?? '0').padEnd(3, '0')),
   };
   if (zone === undefined || zone === 'UTC') {
-    return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second, parts.millisecond);
+    return Date.UTC(
+      parts.year,
+      parts.month - 1,
+      parts.day,
+      parts.hour,
+      parts.minute,
+      parts.second,
+      parts.millisecond,
+    );
   }
   const dt = DateTime.fromObject(parts, { zone });
-  if (!dt.isValid) throw new RecordError(`time ${JSON.stringify(s.slice(0, 40))} in zone ${zone}: ${dt.invalidReason ?? 'invalid'}`);
+  if (!dt.isValid)
+    throw new RecordError(
+      `time ${JSON.stringify(s.slice(0, 40))} in zone ${zone}: ${dt.invalidReason ?? 'invalid'}`,
+    );
   return dt.toMillis();
 }
