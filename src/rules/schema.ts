@@ -113,7 +113,7 @@ export const RuleFileSchema = z
     attack: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/)).min(1),
     /** The incident line this rule traces back to (INCIDENTS.md), e.g. `cloudflare-2023: Nov 23 15:58 admin group change`. */
     incident: z.string().min(1),
-    /** Which peer rules this covers (docs/peer-coverage.md), free text. */
+    /** Which peer rules this covers (the README's peer-coverage table), free text. */
     covers: z.array(z.string()).optional(),
     enabled: z.boolean().default(true),
     detection: z

@@ -1,7 +1,7 @@
 /**
  * The built-in rule pack and data lists: every file valid against the published format, the pack complete
  * (enough rules, every category, both kinds of example), every list a rule names present, the lists
- * matching what their descriptions promise, and docs/peer-coverage.md pointing only at real rules.
+ * matching what their descriptions promise, and the README's peer-coverage table pointing only at real rules.
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -15,7 +15,14 @@ import { ListFileSchema, RuleFileSchema, type RuleFile, type Selection } from '.
 const ROOT = resolve(__dirname, '../..');
 const RULES_DIR = join(ROOT, 'rules');
 const LISTS_DIR = join(ROOT, 'lists');
-const PEER_DOC = join(ROOT, 'docs/peer-coverage.md');
+/** The README's peer-coverage table, between its markers. */
+function peerTable(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('<!-- peer-coverage:start -->');
+  const end = readme.indexOf('<!-- peer-coverage:end -->');
+  if (start < 0 || end < start) throw new Error('README.md has no peer-coverage markers');
+  return readme.slice(start, end);
+}
 
 const ruleFiles = findYamlFiles(RULES_DIR);
 const listFiles = findYamlFiles(LISTS_DIR);
@@ -217,9 +224,9 @@ describe('list files', () => {
   });
 });
 
-describe('docs/peer-coverage.md', () => {
+describe('README peer-coverage table', () => {
   const ids = new Set(rules.map((r) => r.rule.id));
-  const rows = readFileSync(PEER_DOC, 'utf8')
+  const rows = peerTable()
     .split('\n')
     .filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l) && !/^\|\s*Product\s*\|/i.test(l))
     .map((l) =>
@@ -254,7 +261,7 @@ describe('docs/peer-coverage.md', () => {
   });
 
   it('every rule id a rule file claims to cover appears in the table', () => {
-    const text = readFileSync(PEER_DOC, 'utf8');
+    const text = peerTable();
     for (const { rule } of rules)
       if ((rule.covers ?? []).length > 0)
         expect({ id: rule.id, inDoc: text.includes(`\`${rule.id}\``) }).toEqual({ id: rule.id, inDoc: true });
