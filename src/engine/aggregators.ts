@@ -4,7 +4,6 @@
  * Events may arrive slightly out of order (several files merged): an older event is placed by its own time
  * and counts if it falls inside the window; nothing goes negative.
  */
-import { MAX_DETECTION_EVENTS } from '../core/detection';
 import type { AuditEvent, RawRef } from '../core/event';
 import type { CompiledAggregate } from '../rules/compiled';
 import { actorKey, displayKey, joinValuesFn, keyFn, type KeyFn } from './keys';
@@ -162,42 +161,41 @@ function valueStrings(v: unknown): readonly string[] {
   return [(typeof v === 'string' ? v : String(v)).toLowerCase()];
 }
 
-/** The latest `size` items pushed, oldest first, without shifting an array on every push. */
-class Ring<T> {
-  private readonly items: T[] = [];
-  private next = 0;
-  constructor(private readonly size: number) {}
-  push(x: T): void {
-    if (this.items.length < this.size) this.items.push(x);
-    else this.items[this.next] = x;
-    this.next = (this.next + 1) % this.size;
-  }
-  toArray(): T[] {
-    return this.items.length < this.size
-      ? this.items.slice()
-      : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
-  }
+/** A value's latest sighting, in primitives only. Distinct windows live long, so their records sit in old
+ *  space; a reference from one to a young object (the event, its `ref`) would keep that object alive through
+ *  every scavenge and promote it. Numbers and the file name (one string per input file) do not. */
+interface Seen {
+  t: number;
+  file: string;
+  line: number;
+  /** Record index inside a whole-JSON page, or -1. */
+  index: number;
+  esc: number;
 }
 
 interface DistinctKey {
   /** value → its latest sighting (updated in place when the value is seen again). */
-  readonly values: Map<string, Sighting>;
+  readonly values: Map<string, Seen>;
   /** A lower bound on the oldest sighting's time: exact after a scan, and sightings only ever get newer, so
    *  "nothing older than the horizon" is known without looking at the values. */
   oldest: number;
   newest: number;
-  /** The latest matching events, for the detection's events and summary. */
-  readonly recent: Ring<AuditEvent>;
 }
+
+const sighting = (s: Seen): Sighting => ({
+  t: s.t,
+  ref: s.index < 0 ? { file: s.file, line: s.line } : { file: s.file, line: s.line, index: s.index },
+  esc: s.esc,
+});
 
 /**
  * `distinct`: at least `threshold` different values of `field` per key within `window`.
  *
- * A bulk-read rule watches every reader for a day and up to `threshold` values each; holding whole events for
- * all of them was most of a hunt's heap (and of its GC time). Values therefore keep a sighting (time, raw
- * reference, escalation), and only the latest few whole events are kept per key. Expired values are removed
- * by a scan only when the key reaches the threshold and its oldest sighting may have left the window, so a
- * re-read of a known value costs a map lookup.
+ * A bulk-read rule watches every reader for a day and up to `threshold` values each. Holding the events for all
+ * of them was most of a hunt's heap and GC time, so each value keeps a sighting in primitives (time, raw
+ * reference, escalation) and no event is held at all: a detection carries the event that completed it, and
+ * references to all its evidence. Expired values are removed by a scan only when the key reaches the threshold
+ * and its oldest sighting may have left the window, so a re-read of a known value costs a map lookup.
  */
 export class DistinctState implements RuleState {
   private readonly seen = new Map<string, DistinctKey>();
@@ -228,14 +226,13 @@ export class DistinctState implements RuleState {
     }
     let k = this.seen.get(key);
     if (!k) {
-      k = { values: new Map(), oldest: t, newest: t, recent: new Ring(MAX_DETECTION_EVENTS) };
+      k = { values: new Map(), oldest: t, newest: t };
       this.seen.set(key, k);
     }
     const esc = this.escalationOf(e);
     if (one !== undefined) this.sight(k, one, t, e.ref, esc);
     else for (const v of values) this.sight(k, v, t, e.ref, esc);
     if (t > k.newest) k.newest = t;
-    k.recent.push(e);
     const threshold = this.agg.threshold;
     if (k.values.size < threshold) return undefined;
     // The window is measured from the newest evidence, which an out-of-order `e` may not be.
@@ -245,32 +242,30 @@ export class DistinctState implements RuleState {
     this.seen.delete(key);
     this.suppressed.set(key, k.newest + this.agg.windowMs);
     // One event carrying several values is one piece of evidence.
-    const refs = new Set<RawRef>();
+    const refs = new Set<string>();
     const evidence: Sighting[] = [];
     let escalation = NO_ESCALATION;
     for (const s of k.values.values()) {
       if (s.esc < escalation) escalation = s.esc;
-      if (refs.has(s.ref)) continue;
-      refs.add(s.ref);
-      evidence.push(s);
+      const id = `${s.file}\u0000${s.line}\u0000${s.index}`;
+      if (refs.has(id)) continue;
+      refs.add(id);
+      evidence.push(sighting(s));
     }
     evidence.sort((a, b) => a.t - b.t);
-    return {
-      key: displayKey(this.agg.by, key),
-      events: k.recent.toArray().filter((ev) => time(ev) >= horizon),
-      evidence,
-      escalation,
-    };
+    return { key: displayKey(this.agg.by, key), events: [e], evidence, escalation };
   }
 
   private sight(k: DistinctKey, v: string, t: number, ref: RawRef, esc: number): void {
     const prev = k.values.get(v);
     if (prev === undefined) {
-      k.values.set(v, { t, ref, esc });
+      k.values.set(v, { t, file: ref.file, line: ref.line, index: ref.index ?? -1, esc });
       if (t < k.oldest) k.oldest = t;
     } else if (prev.t <= t) {
       prev.t = t;
-      prev.ref = ref;
+      prev.file = ref.file;
+      prev.line = ref.line;
+      prev.index = ref.index ?? -1;
       prev.esc = esc;
     }
   }
@@ -289,31 +284,17 @@ export class DistinctState implements RuleState {
   }
   snapshot(): unknown {
     return {
-      seen: [...this.seen].map(([key, k]) => [
-        key,
-        { values: [...k.values], newest: k.newest, recent: k.recent.toArray() },
-      ]),
+      seen: [...this.seen].map(([key, k]) => [key, { values: [...k.values], newest: k.newest }]),
       suppressed: [...this.suppressed],
     };
   }
   restore(s: unknown): void {
     const o = s as { seen?: unknown; suppressed?: unknown };
-    for (const [key, v] of asEntries<{ values?: unknown; newest?: unknown; recent?: unknown }>(
-      o.seen,
-      'distinct values',
-    )) {
-      if (!Array.isArray(v.recent)) throw new Error('snapshot: distinct recent events must be an array');
-      const values = new Map(asEntries<Sighting>(v.values, 'distinct sightings'));
-      const recent = new Ring<AuditEvent>(MAX_DETECTION_EVENTS);
-      for (const ev of v.recent as AuditEvent[]) recent.push(ev);
+    for (const [key, v] of asEntries<{ values?: unknown; newest?: unknown }>(o.seen, 'distinct values')) {
+      const values = new Map(asEntries<Seen>(v.values, 'distinct sightings'));
       let oldest = Infinity;
       for (const x of values.values()) if (x.t < oldest) oldest = x.t;
-      this.seen.set(key, {
-        values,
-        oldest,
-        newest: typeof v.newest === 'number' ? v.newest : -Infinity,
-        recent,
-      });
+      this.seen.set(key, { values, oldest, newest: typeof v.newest === 'number' ? v.newest : -Infinity });
     }
     for (const [k, v] of asEntries<number>(o.suppressed, 'distinct suppression')) this.suppressed.set(k, v);
   }
