@@ -270,13 +270,11 @@ export class DistinctState implements RuleState {
     }
   }
 
+  /** Drops keys with nothing left in the window: O(keys). Values of a live key are pruned when the key reaches
+   *  its threshold; until then they are at most `threshold - 1`, so memory stays bounded without scanning them. */
   sweep(now: number): void {
     const horizon = now - this.agg.windowMs;
-    for (const [key, k] of this.seen) {
-      if (k.oldest >= horizon) continue;
-      prune(k, horizon);
-      if (k.values.size === 0) this.seen.delete(key);
-    }
+    for (const [key, k] of this.seen) if (k.newest < horizon) this.seen.delete(key);
     for (const [k, u] of this.suppressed) if (u <= now) this.suppressed.delete(k);
   }
   size(): number {
