@@ -5,7 +5,7 @@
  */
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Info } from 'luxon';
 import type { AuditEvent, FormatId, Product } from '../core/event';
@@ -32,7 +32,7 @@ const DEFAULT_BATCH = 1000;
 const DEFAULT_MAX_DOCUMENT = 256 * 1024 * 1024;
 const SNIFF_LIMIT = 64 * 1024;
 
-/** Expand files, directories (recursively, sorted by path, hidden entries skipped) and `-` into inputs; a missing path is an error. */
+/** Expand files, directories (recursively, sorted by path, hidden entries and Markdown notes skipped) and `-` into inputs; a missing path is an error. */
 export async function expandInputs(paths: string[]): Promise<Array<{ path: string; size: number }>> {
   const out: Array<{ path: string; size: number }> = [];
   for (const p of paths) {
@@ -44,7 +44,10 @@ export async function expandInputs(paths: string[]): Promise<Array<{ path: strin
     try {
       st = await fsp.stat(p);
     } catch (err) {
-      throw new Error(`input not found or unreadable: ${p} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+      throw new Error(
+        `input not found or unreadable: ${p} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        { cause: err },
+      );
     }
     if (st.isDirectory()) await walk(p, out);
     else if (st.isFile()) out.push({ path: p, size: st.size });
@@ -58,6 +61,8 @@ async function walk(dir: string, out: Array<{ path: string; size: number }>): Pr
   for (const ent of entries) {
     // Hidden entries (.DS_Store, .git) are never audit logs; a path named explicitly is always read.
     if (ent.name.startsWith('.')) continue;
+    // Nor are the notes that travel with exports (README.md, NOTES.markdown); named explicitly, they are read.
+    if (ent.isFile() && /\.(md|markdown)$/i.test(ent.name)) continue;
     const p = join(dir, ent.name);
     if (ent.isDirectory()) await walk(p, out);
     else if (ent.isFile()) out.push({ path: p, size: (await fsp.stat(p)).size });
@@ -101,7 +106,13 @@ class Batcher {
     return this.records === 0;
   }
   take(): InputBatch {
-    const b: InputBatch = { file: this.file, events: this.events, rejects: this.rejects, records: this.records, formats: [...this.formats] };
+    const b: InputBatch = {
+      file: this.file,
+      events: this.events,
+      rejects: this.rejects,
+      records: this.records,
+      formats: [...this.formats],
+    };
     this.events = [];
     this.rejects = [];
     this.records = 0;
@@ -157,7 +168,13 @@ class LineSplitter {
 
   private emit(chunk: Buffer, start: number, end: number): void {
     if (this.overlongHead !== undefined || this.carryLen + (end - start) > this.max) {
-      const head = this.overlongHead ?? Buffer.concat([...this.carry, chunk.subarray(start, Math.min(end, start + 300))]).toString('utf8', 0, 300);
+      const head =
+        this.overlongHead ??
+        Buffer.concat([...this.carry, chunk.subarray(start, Math.min(end, start + 300))]).toString(
+          'utf8',
+          0,
+          300,
+        );
       this.overlongHead = undefined;
       this.carry = [];
       this.carryLen = 0;
@@ -211,15 +228,24 @@ function sniff(head: Buffer): Mode {
 /** Stream one input (path, `.gz` path, or `-` for stdin) as batches of events and rejects, in file order. */
 export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGenerator<InputBatch> {
   if (opts.timezone !== undefined && !Info.isValidIANAZone(opts.timezone)) {
-    throw new Error(`timezone ${JSON.stringify(opts.timezone)} is not an IANA zone name (e.g. Europe/Berlin)`);
+    throw new Error(
+      `timezone ${JSON.stringify(opts.timezone)} is not an IANA zone name (e.g. Europe/Berlin)`,
+    );
   }
   const batcher = new Batcher(path, opts.batchSize ?? DEFAULT_BATCH);
   let raw: Readable;
   let receivedAt: number | undefined;
-  let gzipped = false;
+  let gzipped: boolean;
   try {
     if (path === '-') {
-      raw = opts.stdin ?? process.stdin;
+      // A pipe cannot be peeked at: read its first chunk, look for the gzip magic, and put the chunk back.
+      const peeked = await peekFirstChunk(opts.stdin ?? process.stdin);
+      raw = peeked.stream;
+      gzipped =
+        peeked.first !== undefined &&
+        peeked.first.length >= 2 &&
+        peeked.first[0] === 0x1f &&
+        peeked.first[1] === 0x8b;
       receivedAt = Date.now();
     } else {
       receivedAt = (await fsp.stat(path)).mtimeMs;
@@ -227,11 +253,21 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
       raw = createReadStream(path, { highWaterMark: 256 * 1024 });
     }
   } catch (err) {
-    batcher.reject({ file: path, line: 0, format: 'unknown', reason: `cannot read input: ${(err as Error).message}`, excerpt: '' });
+    batcher.reject({
+      file: path,
+      line: 0,
+      format: 'unknown',
+      reason: `cannot read input: ${(err as Error).message}`,
+      excerpt: '',
+    });
     yield batcher.take();
     return;
   }
-  const parseOpts: ParseOptions = { timezone: opts.timezone, receivedAt: Math.floor(receivedAt), product: productFromPath(path) };
+  const parseOpts: ParseOptions = {
+    timezone: opts.timezone,
+    receivedAt: Math.floor(receivedAt),
+    product: productFromPath(path),
+  };
   const onBytes = opts.onBytes;
   let source: Readable = raw;
   if (gzipped) {
@@ -303,7 +339,13 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
       const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
       const startLine = tooBig ? 1 : lineOfFirstChar(text);
       if (tooBig) {
-        batcher.reject({ file: path, line: 1, format: 'unknown', reason: `JSON document is larger than ${Math.round(max / 1048576)} MiB (${size} bytes); split it or convert it to NDJSON`, excerpt: '' });
+        batcher.reject({
+          file: path,
+          line: 1,
+          format: 'unknown',
+          reason: `JSON document is larger than ${Math.round(max / 1048576)} MiB (${size} bytes); split it or convert it to NDJSON`,
+          excerpt: '',
+        });
       } else {
         let value: unknown;
         let parsed = true;
@@ -315,7 +357,13 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
           if (!opensPrettyDocument(text) || hasLaterJsonLine(text)) {
             for (const batch of readLinesFromText(text, path, parseOpts, batcher)) yield batch;
           } else {
-            batcher.reject({ file: path, line: startLine, format: 'unknown', reason: `malformed JSON document: ${(err as Error).message}`, excerpt: excerpt(text.slice(0, 400).trimStart()) });
+            batcher.reject({
+              file: path,
+              line: startLine,
+              format: 'unknown',
+              reason: `malformed JSON document: ${(err as Error).message}`,
+              excerpt: excerpt(text.slice(0, 400).trimStart()),
+            });
           }
         }
         if (parsed) {
@@ -324,7 +372,11 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
           // Large pages still come out in batches.
           const size = opts.batchSize ?? DEFAULT_BATCH;
           for (let i = 0; i < Math.max(o.events.length, o.rejects.length, 1); i += size) {
-            batcher.add({ format: o.format, events: o.events.slice(i, i + size), rejects: o.rejects.slice(i, i + size) });
+            batcher.add({
+              format: o.format,
+              events: o.events.slice(i, i + size),
+              rejects: o.rejects.slice(i, i + size),
+            });
             if (batcher.full) yield batcher.take();
           }
         }
@@ -337,7 +389,19 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
           if (!isBlank(text)) pending.push(parseLine(text, { file: path, line }, undefined, parseOpts));
         },
         (headText, line) => {
-          pending.push({ format: 'unknown', events: [], rejects: [{ file: path, line, format: 'unknown', reason: `line is longer than ${MAX_LINE_BYTES} bytes (1 MiB); skipped`, excerpt: excerpt(headText) }] });
+          pending.push({
+            format: 'unknown',
+            events: [],
+            rejects: [
+              {
+                file: path,
+                line,
+                format: 'unknown',
+                reason: `line is longer than ${MAX_LINE_BYTES} bytes (1 MiB); skipped`,
+                excerpt: excerpt(headText),
+              },
+            ],
+          });
         },
       );
       for await (const b of rest()) {
@@ -355,7 +419,13 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
     }
   } catch (err) {
     // A read or decompression error ends the input; what was read so far is kept, the failure is reported.
-    batcher.reject({ file: path, line: lastLine + 1, format: 'unknown', reason: `input could not be read to the end: ${(err as Error).message}`, excerpt: '' });
+    batcher.reject({
+      file: path,
+      line: lastLine + 1,
+      format: 'unknown',
+      reason: `input could not be read to the end: ${(err as Error).message}`,
+      excerpt: '',
+    });
   } finally {
     if (raw !== process.stdin && raw !== opts.stdin) raw.destroy();
   }
@@ -363,6 +433,37 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
 }
 
 /** Rotated logs are often compressed without a `.gz` name; the gzip magic bytes say so. */
+/** The stream's first bytes (at least two unless it ends sooner), and a stream that yields them again followed
+ *  by the rest. */
+async function peekFirstChunk(input: Readable): Promise<{ first: Buffer | undefined; stream: Readable }> {
+  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const parts: Buffer[] = [];
+  let size = 0;
+  let ended = false;
+  while (size < 2) {
+    const r = await it.next();
+    if (r.done === true) {
+      ended = true;
+      break;
+    }
+    const b = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+    parts.push(b);
+    size += b.length;
+  }
+  const first = size === 0 ? undefined : Buffer.concat(parts);
+  async function* replay(): AsyncGenerator<Buffer> {
+    if (first === undefined) return;
+    yield first;
+    if (ended) return;
+    for (;;) {
+      const n = await it.next();
+      if (n.done === true) return;
+      yield typeof n.value === 'string' ? Buffer.from(n.value) : n.value;
+    }
+  }
+  return { first, stream: Readable.from(replay(), { objectMode: false }) };
+}
+
 async function hasGzipMagic(path: string): Promise<boolean> {
   const fh = await fsp.open(path, 'r');
   try {
@@ -408,17 +509,27 @@ function hasLaterJsonLine(text: string): boolean {
   return false;
 }
 
-function* readLinesFromText(text: string, file: string, opts: ParseOptions, batcher: Batcher): Generator<InputBatch> {
+function* readLinesFromText(
+  text: string,
+  file: string,
+  opts: ParseOptions,
+  batcher: Batcher,
+): Generator<InputBatch> {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     if (isBlank(l)) continue;
     if (Buffer.byteLength(l) > MAX_LINE_BYTES) {
-      batcher.reject({ file, line: i + 1, format: 'unknown', reason: `line is longer than ${MAX_LINE_BYTES} bytes (1 MiB); skipped`, excerpt: excerpt(l.slice(0, 300)) });
+      batcher.reject({
+        file,
+        line: i + 1,
+        format: 'unknown',
+        reason: `line is longer than ${MAX_LINE_BYTES} bytes (1 MiB); skipped`,
+        excerpt: excerpt(l.slice(0, 300)),
+      });
     } else {
       batcher.add(parseLine(l.endsWith('\r') ? l.slice(0, -1) : l, { file, line: i + 1 }, undefined, opts));
     }
     if (batcher.full) yield batcher.take();
   }
 }
-

@@ -95,6 +95,7 @@ describe('readInput', () => {
     const dir = path.join(tmp, 'tree');
     fs.cpSync(fx('tree'), dir, { recursive: true });
     fs.writeFileSync(path.join(dir, '.DS_Store'), 'junk');
+    fs.writeFileSync(path.join(dir, 'README.md'), '# notes that came with the export\n');
     const inputs = await expandInputs([dir]);
     expect(inputs.map((i) => path.relative(tmp, i.path))).toEqual([path.join('tree', 'a.ndjson'), path.join('tree', 'sub', 'b.ndjson')]);
     expect(inputs[0]!.size).toBe(fs.statSync(fx('tree/a.ndjson')).size);
@@ -130,6 +131,15 @@ describe('readInput', () => {
     const r = await readAll('-', { stdin: child.stdout });
     expect(r.events).toHaveLength(4);
     expect(r.events[0]!.ref.file).toBe('-');
+  });
+
+  it('stdin: gzip is recognised by its magic bytes (zcat not needed)', async () => {
+    const gz = gzipSync(fs.readFileSync(fx('mixed.ndjson')));
+    const r = await readAll('-', { stdin: Readable.from([gz.subarray(0, 1), gz.subarray(1)]) });
+    expect(r.rejects).toEqual([]);
+    expect(r.events).toHaveLength(7);
+    const empty = await readAll('-', { stdin: Readable.from([]) });
+    expect(empty).toMatchObject({ events: [], rejects: [] });
   });
 
   it('batches of about batchSize events, in order', async () => {
