@@ -110,6 +110,12 @@ export function draft(
     'user.kind': 'human',
     targets: [],
     ref,
+    // Filled by the engine's enrichment on some events and not others. Declared here so that doing so never
+    // changes an event's hidden class: rules, the merge and the correlator read every event, and an event shape
+    // forked per enrichment outcome made their property reads megamorphic.
+    'user.target.kind': undefined,
+    'bulkhead.actor.idle_days': undefined,
+    'bulkhead.target.idle_days': undefined,
   };
 }
 
