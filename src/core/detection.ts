@@ -10,6 +10,8 @@ export interface RuleRef {
   readonly severity: Severity;
   readonly category: Category;
   readonly attack: readonly string[];
+  /** Identities this rule catches acting from the same source address join one incident (rule key `links_source`). */
+  readonly linksSource?: boolean;
 }
 
 /** Who a detection is about: the identity whose behaviour matched. */

@@ -2,12 +2,19 @@ import type { Detection, Identity } from './detection';
 import type { Severity } from './severity';
 
 /** How an identity came to belong to an incident. */
-export type LinkRelation = 'actor' | 'created' | 'added-to-group' | 'granted-token' | 'granted-permission';
+export type LinkRelation =
+  | 'actor'
+  | 'created'
+  | 'added-to-group'
+  | 'granted-token'
+  | 'granted-permission'
+  /** Caught acting from the same attacker address (`via`) by a rule with `links_source`. */
+  | 'same-attacker-address';
 
 export interface LinkedIdentity {
   readonly identity: Identity;
   readonly relation: LinkRelation;
-  /** The identity that created / added / granted it (absent for the primary actor). */
+  /** The identity that created / added / granted it, or the shared attacker address (absent for the primary actor). */
   readonly via?: string;
   readonly '@timestamp': number;
 }

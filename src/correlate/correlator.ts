@@ -83,8 +83,12 @@ export class Correlator {
   private readonly byDetection = new Map<string, WorkingIncident>();
   /** Actorless detections (anonymous, system) group only by source address: `anonymous@193.142.58.126`. */
   private readonly byAnonymousSource = new Map<string, WorkingIncident>();
+  /** Attacker address → the live incident of identities caught acting from it (rules with `links_source`). */
+  private readonly byAttackerAddress = new Map<string, WorkingIncident>();
   private maxTime = -Infinity;
   private lastPrune = -Infinity;
+  /** Ids of incidents merged into another → the id they live on under, so an id `add` returned stays valid. */
+  private readonly merged = new Map<string, string>();
 
   constructor(options: CorrelatorOptions = {}) {
     this.gapMs = options.gapMs ?? DEFAULT_GAP_MS;
@@ -149,7 +153,12 @@ export class Correlator {
       }
     }
     if (!inc && keys.length === 0) inc = this.liveAnonymous(d);
-    if (!inc) inc = this.open(d, keys);
+    const address = d.rule.linksSource === true ? d.events[d.events.length - 1]?.['source.ip'] : undefined;
+    if (address !== undefined) inc = this.joinByAttackerAddress(d, address, inc, t);
+    if (!inc) {
+      inc = this.open(d, keys);
+      if (address !== undefined) this.byAttackerAddress.set(address, inc);
+    }
     insertDetection(inc, d);
     inc.first = Math.min(inc.first, d.firstTimestamp, t);
     inc.last = Math.max(inc.last, t);
@@ -158,9 +167,12 @@ export class Correlator {
     return inc.id;
   }
 
-  /** A snapshot of one incident, by the id `add` returned. */
+  /** A snapshot of one incident, by the id `add` returned (also after that incident was merged into another). */
   incident(id: string): Incident | undefined {
-    const inc = this.byId.get(id);
+    let current = id;
+    for (let next = this.merged.get(current); next !== undefined; next = this.merged.get(current))
+      current = next;
+    const inc = this.byId.get(current);
     return inc ? freeze(inc) : undefined;
   }
 
@@ -227,6 +239,63 @@ export class Correlator {
     }
   }
 
+  /**
+   * A detection of a `links_source` rule names an attacker address. Every identity caught acting from it within
+   * the gap is the same intruder: the detection joins the address's incident, and an incident its actor already
+   * had is merged into that one (the earlier incident is kept, as the better story). Returns the incident the
+   * detection belongs to, or undefined when the caller should open one (which then stands for the address).
+   */
+  private joinByAttackerAddress(
+    d: Detection,
+    ip: string,
+    inc: WorkingIncident | undefined,
+    t: number,
+  ): WorkingIncident | undefined {
+    const known = this.byAttackerAddress.get(ip);
+    const live = known && Math.abs(t - known.last) <= this.gapMs ? known : undefined;
+    if (!live || live === inc) {
+      if (inc) this.byAttackerAddress.set(ip, inc);
+      return inc;
+    }
+    if (inc) {
+      const [keep, gone] = inc.first <= live.first ? [inc, live] : [live, inc];
+      this.merge(keep, gone, ip);
+      this.byAttackerAddress.set(ip, keep);
+      return keep;
+    }
+    this.addIdentity(live, {
+      identity: d.actor,
+      relation: 'same-attacker-address',
+      via: ip,
+      '@timestamp': t,
+    });
+    return live;
+  }
+
+  /** Moves everything of `gone` into `keep`; `gone`'s actor becomes a linked identity by the shared address. */
+  private merge(keep: WorkingIncident, gone: WorkingIncident, ip: string): void {
+    this.addIdentity(keep, {
+      identity: gone.actor,
+      relation: 'same-attacker-address',
+      via: ip,
+      '@timestamp': gone.first,
+    });
+    for (const li of gone.identities) if (li.relation !== 'actor') this.addIdentity(keep, li);
+    for (const d of gone.detections) {
+      insertDetection(keep, d);
+      this.byDetection.set(d.id, keep);
+    }
+    keep.first = Math.min(keep.first, gone.first);
+    keep.last = Math.max(keep.last, gone.last);
+    keep.severity = maxSeverity(keep.severity, gone.severity);
+    for (const index of [this.byIdentity, this.byAnonymousSource, this.byAttackerAddress])
+      for (const [k, v] of index) if (v === gone) index.set(k, keep);
+    const at = this.all.indexOf(gone);
+    if (at >= 0) this.all.splice(at, 1);
+    this.byId.delete(gone.id);
+    this.merged.set(gone.id, keep.id);
+  }
+
   /** Anonymous activity from one address is one story; without an address there is nothing to join on. */
   private liveAnonymous(d: Detection): WorkingIncident | undefined {
     const source = anonymousSource(d);
@@ -256,6 +325,7 @@ export class Correlator {
     }
     for (const [k, inc] of this.byIdentity) if (inc.last < horizon) this.byIdentity.delete(k);
     for (const [k, inc] of this.byAnonymousSource) if (inc.last < horizon) this.byAnonymousSource.delete(k);
+    for (const [k, inc] of this.byAttackerAddress) if (inc.last < horizon) this.byAttackerAddress.delete(k);
     this.lastPrune = this.maxTime;
   }
 }

@@ -1,6 +1,7 @@
 /** Small formatting helpers shared by the terminal and HTML reports. */
 import type { Identity } from '../core/detection';
 import type { RawRef } from '../core/event';
+import type { LinkedIdentity } from '../core/incident';
 
 /** `2023-11-14 15:58:02Z`: UTC, second precision, sortable. */
 export function utc(ms: number): string {
@@ -30,4 +31,24 @@ export function refLabel(r: RawRef): string {
 export function clean(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' || c === '\t' ? ' ' : '\uFFFD'));
+}
+
+/** How a linked identity came into an incident, as a phrase: `created by svc-smartsheet`,
+ *  `acted from the same attacker address 193.142.58.126`. */
+export function relationText(l: LinkedIdentity): string {
+  const via = l.via ?? '?';
+  switch (l.relation) {
+    case 'actor':
+      return "the incident's actor";
+    case 'created':
+      return `created by ${via}`;
+    case 'added-to-group':
+      return `added to a group by ${via}`;
+    case 'granted-token':
+      return `given a token or key by ${via}`;
+    case 'granted-permission':
+      return `granted a permission by ${via}`;
+    case 'same-attacker-address':
+      return `acted from the same attacker address ${via}`;
+  }
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Incident } from '../core/incident';
 import { SEVERITIES, severityRank, type Severity } from '../core/severity';
 import type { HuntResult } from '../hunt';
-import { identityLabel, refLabel, utc } from './format';
+import { identityLabel, refLabel, relationText, utc } from './format';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -103,9 +103,9 @@ function renderIncident(inc: Incident, n: number): string {
       : `<p><b>Linked identities</b></p><ul>${linked
           .map(
             (l) =>
-              `<li>${escapeHtml(identityLabel(l.identity))}: ${escapeHtml(l.relation)}${
-                l.via === undefined ? '' : ` by ${escapeHtml(l.via)}`
-              } at ${escapeHtml(utc(l['@timestamp']))}</li>`,
+              `<li>${escapeHtml(identityLabel(l.identity))}: ${escapeHtml(relationText(l))} at ${escapeHtml(
+                utc(l['@timestamp']),
+              )}</li>`,
           )
           .join('')}</ul>`;
   return `<section class="incident">

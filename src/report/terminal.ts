@@ -4,7 +4,7 @@ import type { Detection } from '../core/detection';
 import type { Incident } from '../core/incident';
 import { SEVERITIES, severityRank, type Severity } from '../core/severity';
 import type { HuntResult } from '../hunt';
-import { clean, identityLabel, refLabel, utc } from './format';
+import { clean, identityLabel, refLabel, relationText, utc } from './format';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -50,8 +50,9 @@ function renderIncident(c: Colors, inc: Incident, n: number): string[] {
   if (linked.length > 0) {
     out.push('  linked identities:');
     for (const l of linked) {
-      const via = l.via === undefined ? '' : ` by ${clean(l.via)}`;
-      out.push(`    - ${clean(identityLabel(l.identity))}: ${l.relation}${via} at ${utc(l['@timestamp'])}`);
+      out.push(
+        `    - ${clean(identityLabel(l.identity))}: ${clean(relationText(l))} at ${utc(l['@timestamp'])}`,
+      );
     }
   }
   out.push('  timeline:');

@@ -6,7 +6,14 @@
 import type { RuleRef } from '../core/detection';
 import type { Severity } from '../core/severity';
 import { conditionActions, parseCondition, ConditionError, type ConditionNode } from './condition';
-import { isKnownField, listRefs, parseSelection, requiredActions, type SelectionSpec, type SpecProblem } from './selection';
+import {
+  isKnownField,
+  listRefs,
+  parseSelection,
+  requiredActions,
+  type SelectionSpec,
+  type SpecProblem,
+} from './selection';
 import { parseDuration, type Example, type RuleFile } from './schema';
 
 export const DEFAULT_FORGET_MS = 90 * 86_400_000;
@@ -15,7 +22,12 @@ export const DORMANT_ACTOR_FIELDS: ReadonlySet<string> = new Set(['user.id', 'us
 export const DORMANT_TARGET_FIELDS: ReadonlySet<string> = new Set(['user.target.id', 'user.target.name']);
 
 export type CompiledAggregate =
-  | { readonly type: 'count'; readonly by: readonly string[]; readonly windowMs: number; readonly threshold: number }
+  | {
+      readonly type: 'count';
+      readonly by: readonly string[];
+      readonly windowMs: number;
+      readonly threshold: number;
+    }
   | {
       readonly type: 'distinct';
       readonly field: string;
@@ -27,7 +39,11 @@ export type CompiledAggregate =
       readonly type: 'sequence';
       readonly windowMs: number;
       /** Each step's `selection` is a condition expression over the rule's selections (usually one name). */
-      readonly steps: readonly { readonly selection: string; readonly when: ConditionNode; readonly by: readonly string[] }[];
+      readonly steps: readonly {
+        readonly selection: string;
+        readonly when: ConditionNode;
+        readonly by: readonly string[];
+      }[];
     }
   | {
       readonly type: 'first_seen';
@@ -72,8 +88,14 @@ export function compileRuleFile(file: RuleFile, path: string): CompileResult {
   const { condition: condText, ...selDefs } = file.detection;
   const selections = new Map<string, SelectionSpec>();
   for (const [name, sel] of Object.entries(selDefs)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) || ['and', 'or', 'not', 'of', 'them', 'all'].includes(name.toLowerCase())) {
-      problems.push({ path: `detection.${name}`, message: 'a selection name must be an identifier and not a condition keyword' });
+    if (
+      !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) ||
+      ['and', 'or', 'not', 'of', 'them', 'all'].includes(name.toLowerCase())
+    ) {
+      problems.push({
+        path: `detection.${name}`,
+        message: 'a selection name must be an identifier and not a condition keyword',
+      });
       continue;
     }
     selections.set(name, parseSelection(sel, `detection.${name}`, problems));
@@ -95,7 +117,10 @@ export function compileRuleFile(file: RuleFile, path: string): CompileResult {
   const aggregate = compileAggregate(file, selections, problems);
   const suppressMs = file.suppress !== undefined ? parseDuration(file.suppress) : undefined;
   if (suppressMs !== undefined && file.aggregate) {
-    problems.push({ path: 'suppress', message: 'suppress applies to simple rules; an aggregate suppresses its key for its own window' });
+    problems.push({
+      path: 'suppress',
+      message: 'suppress applies to simple rules; an aggregate suppresses its key for its own window',
+    });
   }
   checkSummary(file.summary, problems);
 
@@ -108,7 +133,14 @@ export function compileRuleFile(file: RuleFile, path: string): CompileResult {
       id: file.id,
       file: path,
       enabled: file.enabled,
-      ref: { id: file.id, title: file.title, severity: file.severity, category: file.category, attack: file.attack },
+      ref: {
+        id: file.id,
+        title: file.title,
+        severity: file.severity,
+        category: file.category,
+        attack: file.attack,
+        ...(file.links_source === true ? { linksSource: true } : {}),
+      },
       source: file,
       selections,
       condition,
@@ -132,7 +164,8 @@ function compileAggregate(
   if (!a) return undefined;
   const checkFields = (fields: readonly string[], path: string): void =>
     fields.forEach((f, i) => {
-      if (!isKnownField(f)) problems.push({ path: `${path}[${i}]`, message: `unknown field ${JSON.stringify(f)}` });
+      if (!isKnownField(f))
+        problems.push({ path: `${path}[${i}]`, message: `unknown field ${JSON.stringify(f)}` });
     });
   switch (a.type) {
     case 'count':
@@ -140,8 +173,15 @@ function compileAggregate(
       return { type: 'count', by: a.by, windowMs: parseDuration(a.window), threshold: a.threshold };
     case 'distinct':
       checkFields(a.by, 'aggregate.by');
-      if (!isKnownField(a.field)) problems.push({ path: 'aggregate.field', message: `unknown field ${JSON.stringify(a.field)}` });
-      return { type: 'distinct', field: a.field, by: a.by, windowMs: parseDuration(a.window), threshold: a.threshold };
+      if (!isKnownField(a.field))
+        problems.push({ path: 'aggregate.field', message: `unknown field ${JSON.stringify(a.field)}` });
+      return {
+        type: 'distinct',
+        field: a.field,
+        by: a.by,
+        windowMs: parseDuration(a.window),
+        threshold: a.threshold,
+      };
     case 'sequence': {
       const width = a.steps[0]?.by.length ?? 0;
       const steps = a.steps.map((s, i) => {
@@ -154,14 +194,19 @@ function compileAggregate(
           problems.push({ path: `aggregate.steps[${i}].selection`, message: err.message });
         }
         checkFields(s.by, `aggregate.steps[${i}].by`);
-        if (s.by.length !== width) problems.push({ path: `aggregate.steps[${i}].by`, message: `every step must join on the same number of fields (step 0 has ${width})` });
+        if (s.by.length !== width)
+          problems.push({
+            path: `aggregate.steps[${i}].by`,
+            message: `every step must join on the same number of fields (step 0 has ${width})`,
+          });
         return { selection: s.selection, when, by: s.by };
       });
       return { type: 'sequence', windowMs: parseDuration(a.window), steps };
     }
     case 'first_seen':
       checkFields(a.by, 'aggregate.by');
-      if (!isKnownField(a.field)) problems.push({ path: 'aggregate.field', message: `unknown field ${JSON.stringify(a.field)}` });
+      if (!isKnownField(a.field))
+        problems.push({ path: 'aggregate.field', message: `unknown field ${JSON.stringify(a.field)}` });
       return {
         type: 'first_seen',
         field: a.field,
@@ -184,6 +229,7 @@ const PLACEHOLDER_RE = /\{([^{}]+)\}/g;
 function checkSummary(summary: string, problems: SpecProblem[]): void {
   for (const m of summary.matchAll(PLACEHOLDER_RE)) {
     const f = (m[1] ?? '').trim();
-    if (!isKnownField(f) && f !== 'count') problems.push({ path: 'summary', message: `unknown field {${f}} in the summary template` });
+    if (!isKnownField(f) && f !== 'count')
+      problems.push({ path: 'summary', message: `unknown field {${f}} in the summary template` });
   }
 }

@@ -33,7 +33,11 @@ export function parseCondition(condition: string, selections: readonly string[])
   const peek = (): string | undefined => tokens[pos]?.text;
   const fail = (what: string): never => {
     const t = tokens[pos];
-    throw new ConditionError(t ? `${what}, found ${JSON.stringify(t.text)} at column ${t.col}` : `${what}, found the end of the condition`);
+    throw new ConditionError(
+      t
+        ? `${what}, found ${JSON.stringify(t.text)} at column ${t.col}`
+        : `${what}, found the end of the condition`,
+    );
   };
   const known = new Set(selections);
   const kw = (t: string | undefined, w: string): boolean => t !== undefined && t.toLowerCase() === w;
@@ -86,7 +90,12 @@ export function parseCondition(condition: string, selections: readonly string[])
       if (xs.length === 1) return xs[0] as ConditionNode;
       return { k: t === '1' ? 'or' : 'and', xs };
     }
-    if (t === undefined || t === ')' || ['and', 'or', 'of', 'them'].includes(t.toLowerCase()) || /^\d+$/.test(t)) {
+    if (
+      t === undefined ||
+      t === ')' ||
+      ['and', 'or', 'of', 'them'].includes(t.toLowerCase()) ||
+      /^\d+$/.test(t)
+    ) {
       return fail('expected a selection name, "not", "(", "1 of" or "all of"');
     }
     if (t.endsWith('*')) return fail('a wildcard pattern needs "1 of" or "all of" before it');

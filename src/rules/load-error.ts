@@ -17,5 +17,8 @@ export function formatLoadError(e: LoadError): string {
 
 /** Zod issue paths (`['detection', 'selection', 'user.name|startswith']`) as one dotted string. */
 export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }

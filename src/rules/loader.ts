@@ -63,7 +63,14 @@ export function loadRuleFile(file: string, lists?: ListSet): RuleFileLoad {
 export function compileRuleDocument(doc: unknown, file: string, lists?: ListSet): RuleFileLoad {
   const parsed = RuleFileSchema.safeParse(doc);
   if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((i) => ({ file, path: issuePath(i.path) || '(root)', message: i.message })) };
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((i) => ({
+        file,
+        path: issuePath(i.path) || '(root)',
+        message: i.message,
+      })),
+    };
   }
   const compiled = compileRuleFile(parsed.data, file);
   if (!compiled.ok) return { ok: false, errors: compiled.problems.map((p) => ({ file, ...p })) };
@@ -72,7 +79,11 @@ export function compileRuleDocument(doc: unknown, file: string, lists?: ListSet)
     if (missing.length > 0) {
       return {
         ok: false,
-        errors: missing.map((m) => ({ file, path: m.path, message: `unknown list ${JSON.stringify(m.name)} (known: ${lists.names().join(', ') || 'none'})` })),
+        errors: missing.map((m) => ({
+          file,
+          path: m.path,
+          message: `unknown list ${JSON.stringify(m.name)} (known: ${lists.names().join(', ') || 'none'})`,
+        })),
       };
     }
   }

@@ -49,41 +49,51 @@ const By = z.array(z.string()).min(1);
 
 export const AggregateSchema = z.discriminatedUnion('type', [
   /** At least `threshold` matching events per `by` key within `window`. */
-  z.object({
-    type: z.literal('count'),
-    by: By,
-    window: Duration,
-    threshold: z.number().int().min(2),
-  }).strict(),
+  z
+    .object({
+      type: z.literal('count'),
+      by: By,
+      window: Duration,
+      threshold: z.number().int().min(2),
+    })
+    .strict(),
   /** At least `threshold` distinct values of `field` per `by` key within `window`. */
-  z.object({
-    type: z.literal('distinct'),
-    field: z.string(),
-    by: By,
-    window: Duration,
-    threshold: z.number().int().min(2),
-  }).strict(),
+  z
+    .object({
+      type: z.literal('distinct'),
+      field: z.string(),
+      by: By,
+      window: Duration,
+      threshold: z.number().int().min(2),
+    })
+    .strict(),
   /** Each step's selection matched in order, the steps' `by` values equal, all within `window`. */
-  z.object({
-    type: z.literal('sequence'),
-    window: Duration,
-    steps: z.array(z.object({ selection: z.string(), by: By }).strict()).min(2),
-  }).strict(),
+  z
+    .object({
+      type: z.literal('sequence'),
+      window: Duration,
+      steps: z.array(z.object({ selection: z.string(), by: By }).strict()).min(2),
+    })
+    .strict(),
   /** A value of `field` never seen before for this `by` key, once the rule has watched for `learn`. */
-  z.object({
-    type: z.literal('first_seen'),
-    field: z.string(),
-    by: By,
-    learn: Duration,
-    /** Forget a value after this long unseen (keeps state bounded); default 90d. */
-    forget: Duration.optional(),
-  }).strict(),
+  z
+    .object({
+      type: z.literal('first_seen'),
+      field: z.string(),
+      by: By,
+      learn: Duration,
+      /** Forget a value after this long unseen (keeps state bounded); default 90d. */
+      forget: Duration.optional(),
+    })
+    .strict(),
   /** The `by` identity acts again after being unseen (in any event) for at least `idle`. */
-  z.object({
-    type: z.literal('dormant'),
-    by: z.string(),
-    idle: Duration,
-  }).strict(),
+  z
+    .object({
+      type: z.literal('dormant'),
+      by: z.string(),
+      idle: Duration,
+    })
+    .strict(),
 ]);
 export type Aggregate = z.infer<typeof AggregateSchema>;
 
@@ -116,13 +126,14 @@ export const RuleFileSchema = z
     /** Which peer rules this covers (the README's peer-coverage table), free text. */
     covers: z.array(z.string()).optional(),
     enabled: z.boolean().default(true),
-    detection: z
-      .object({ condition: z.string().min(1) })
-      .catchall(SelectionSchema),
+    detection: z.object({ condition: z.string().min(1) }).catchall(SelectionSchema),
     aggregate: AggregateSchema.optional(),
     escalate: z
       .array(z.object({ severity: z.enum(SEVERITIES), when: SelectionSchema, reason: z.string() }).strict())
       .optional(),
+    /** Identities caught acting from the same source address by this rule belong to one incident: for addresses
+     *  that are evidence of one intruder (published attacker infrastructure), never for shared egress. */
+    links_source: z.boolean().optional(),
     /** At most one detection per key per this long (for simple rules; aggregates suppress for their window). */
     suppress: Duration.optional(),
     /** Detection text; `{field}` is replaced by the triggering event's value. */

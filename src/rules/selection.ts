@@ -22,7 +22,12 @@ export type NumberOp = 'gt' | 'gte' | 'lt' | 'lte';
 
 /** One `field|modifiers: value(s)` entry, parsed. Each variant carries only what its operator needs. */
 export type FieldTest =
-  | { readonly op: StringOp; readonly values: readonly string[]; readonly cased: boolean; readonly all: boolean }
+  | {
+      readonly op: StringOp;
+      readonly values: readonly string[];
+      readonly cased: boolean;
+      readonly all: boolean;
+    }
   | { readonly op: 're'; readonly values: readonly RegExp[]; readonly all: boolean }
   | { readonly op: 'cidr'; readonly values: readonly CidrRange[]; readonly all: boolean }
   | { readonly op: 'list'; readonly values: readonly string[]; readonly all: boolean }
@@ -42,7 +47,19 @@ export interface SpecProblem {
   readonly message: string;
 }
 
-const OPERATORS = new Set<Modifier>(['contains', 'startswith', 'endswith', 're', 'cidr', 'list', 'exists', 'gt', 'gte', 'lt', 'lte']);
+const OPERATORS = new Set<Modifier>([
+  'contains',
+  'startswith',
+  'endswith',
+  're',
+  'cidr',
+  'list',
+  'exists',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+]);
 
 type Scalar = string | number | boolean;
 
@@ -56,23 +73,34 @@ export function parseSelection(sel: Selection, path: string, problems: SpecProbl
       const spec = parseFieldSpec(key, raw, `${gpath}.${key}`, problems);
       if (spec) specs.push(spec);
     }
-    if (Object.keys(group).length === 0) problems.push({ path: gpath, message: 'an empty selection matches nothing; name at least one field' });
+    if (Object.keys(group).length === 0)
+      problems.push({ path: gpath, message: 'an empty selection matches nothing; name at least one field' });
     return specs;
   });
 }
 
-export function parseFieldSpec(key: string, raw: Scalar | Scalar[], path: string, problems: SpecProblem[]): FieldSpec | undefined {
+export function parseFieldSpec(
+  key: string,
+  raw: Scalar | Scalar[],
+  path: string,
+  problems: SpecProblem[],
+): FieldSpec | undefined {
   const [field = '', ...mods] = key.split('|');
   const bad = (message: string): undefined => {
     problems.push({ path, message });
     return undefined;
   };
   if (!isKnownField(field)) {
-    return bad(`unknown field ${JSON.stringify(field)}: use a normalized event field (see src/core/event.ts EVENT_FIELDS) or atlassian.attr.<key>`);
+    return bad(
+      `unknown field ${JSON.stringify(field)}: use a normalized event field (see src/core/event.ts EVENT_FIELDS) or atlassian.attr.<key>`,
+    );
   }
-  for (const m of mods) if (!KNOWN_MODIFIERS.has(m)) return bad(`unknown modifier ${JSON.stringify(m)} (known: ${MODIFIERS.join(', ')})`);
+  for (const m of mods)
+    if (!KNOWN_MODIFIERS.has(m))
+      return bad(`unknown modifier ${JSON.stringify(m)} (known: ${MODIFIERS.join(', ')})`);
   const ops = mods.filter((m) => OPERATORS.has(m as Modifier)) as Modifier[];
-  if (ops.length > 1) return bad(`modifiers ${ops.join(' and ')} cannot be combined; use one operator per key`);
+  if (ops.length > 1)
+    return bad(`modifiers ${ops.join(' and ')} cannot be combined; use one operator per key`);
   if (new Set(mods).size !== mods.length) return bad('a modifier is repeated');
   const op = ops[0] ?? 'eq';
   const cased = mods.includes('cased');
@@ -104,7 +132,8 @@ export function parseFieldSpec(key: string, raw: Scalar | Scalar[], path: string
       return { field, test: { op, values: res, all } };
     }
     case 'cidr': {
-      if (!IP_FIELDS.has(field)) return bad(`|cidr only applies to IP fields (${[...IP_FIELDS].join(', ')}), not ${field}`);
+      if (!IP_FIELDS.has(field))
+        return bad(`|cidr only applies to IP fields (${[...IP_FIELDS].join(', ')}), not ${field}`);
       const ranges: CidrRange[] = [];
       for (const v of values) {
         try {
@@ -128,7 +157,8 @@ export function parseFieldSpec(key: string, raw: Scalar | Scalar[], path: string
     case 'gte':
     case 'lt':
     case 'lte': {
-      if (values.some((v) => typeof v !== 'number')) return bad(`|${op} compares numbers; the value must be a number`);
+      if (values.some((v) => typeof v !== 'number'))
+        return bad(`|${op} compares numbers; the value must be a number`);
       return { field, test: { op, values: values as number[], all } };
     }
     default:
@@ -139,7 +169,10 @@ export function parseFieldSpec(key: string, raw: Scalar | Scalar[], path: string
 /** The list names a selection refers to, with their paths, for checking against the loaded lists. */
 export function listRefs(spec: SelectionSpec, path: string): { name: string; path: string }[] {
   const out: { name: string; path: string }[] = [];
-  for (const g of spec) for (const f of g) if (f.test.op === 'list') for (const n of f.test.values) out.push({ name: n, path: `${path}.${f.field}|list` });
+  for (const g of spec)
+    for (const f of g)
+      if (f.test.op === 'list')
+        for (const n of f.test.values) out.push({ name: n, path: `${path}.${f.field}|list` });
   return out;
 }
 
@@ -155,7 +188,11 @@ export function requiredActions(spec: SelectionSpec): ReadonlySet<string> | null
     for (const f of group) {
       if (f.field !== 'event.action' || f.test.op !== 'eq') continue;
       // With |all, one event value must equal every listed value: only possible if they are all the same.
-      const vals = f.test.all ? (new Set(f.test.values).size === 1 ? f.test.values.slice(0, 1) : []) : f.test.values;
+      const vals = f.test.all
+        ? new Set(f.test.values).size === 1
+          ? f.test.values.slice(0, 1)
+          : []
+        : f.test.values;
       const s = new Set(vals);
       groupSet = groupSet === null ? s : intersect(groupSet, s);
     }

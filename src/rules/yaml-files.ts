@@ -34,7 +34,11 @@ export function readYaml(file: string): YamlRead {
     const line = first.linePos?.[0]?.line;
     return {
       ok: false,
-      error: { file, ...(line !== undefined ? { line } : {}), message: `YAML syntax: ${first.message.split('\n')[0]}` },
+      error: {
+        file,
+        ...(line !== undefined ? { line } : {}),
+        message: `YAML syntax: ${first.message.split('\n')[0]}`,
+      },
     };
   }
   return { ok: true, value: doc.toJS() };

@@ -210,3 +210,89 @@ describe('Correlator', () => {
     expect(a.corr.incident('inc-none')).toBeUndefined();
   });
 });
+
+describe('identities at one attacker address (links_source)', () => {
+  const iocLists = new ListSet([
+    { name: 'ioc-ips', description: '', kind: 'cidr', entries: ['193.142.58.126/32'], sources: [] },
+    { name: 'tor-exits', description: '', kind: 'cidr', entries: ['185.220.101.0/24'], sources: [] },
+  ]);
+  const linkRules = [
+    rule(
+      {
+        id: 'ioc-ip-activity',
+        category: 'ioc-match',
+        severity: 'critical',
+        detection: { ioc: { 'source.ip|list': 'ioc-ips' }, condition: 'ioc' },
+        suppress: '1h',
+        links_source: true,
+      },
+      iocLists,
+    ),
+    rule(
+      {
+        id: 'tor-exit-activity',
+        category: 'ioc-match',
+        detection: { tor: { 'source.ip|list': 'tor-exits' }, condition: 'tor' },
+        suppress: '1h',
+      },
+      iocLists,
+    ),
+    rule({
+      id: 'search',
+      category: 'sensitive-search',
+      detection: { s: { 'event.action': 'search.performed' }, condition: 's' },
+    }),
+  ];
+  function run(events: AuditEvent[]) {
+    const engine = new Engine({ rules: linkRules, lists: iocLists });
+    const corr = new Correlator();
+    const ids: string[] = [];
+    for (const e of events) {
+      corr.observe(e);
+      for (const d of engine.process(e)) ids.push(corr.add(d));
+    }
+    return { corr, ids, incidents: corr.incidents() };
+  }
+  const at = (t: number, user: string, ip: string, action = 'user.login'): AuditEvent =>
+    ev({ '@timestamp': t, 'event.action': action, 'user.name': user, 'source.ip': ip });
+
+  it('joins a second identity into the first incident, and merges an incident it already had', () => {
+    const { corr, ids, incidents } = run([
+      at(T0, 'svc-smartsheet', '193.142.58.126'),
+      // moveworks-bot's own earlier-unrelated incident (a search from the office) ...
+      at(T0 + MIN, 'moveworks-bot', '10.0.0.5', 'search.performed'),
+      // ... then it shows up at the attacker address: both incidents become one.
+      at(T0 + HOUR, 'moveworks-bot', '193.142.58.126'),
+      at(T0 + 2 * HOUR, 'svc-bitbucket', '193.142.58.126'),
+    ]);
+    expect(incidents).toHaveLength(1);
+    const [inc] = incidents;
+    expect(inc!.actor.name).toBe('svc-smartsheet');
+    expect(
+      inc!.identities
+        .filter((l) => l.relation === 'same-attacker-address')
+        .map((l) => [l.identity.name, l.via]),
+    ).toEqual([
+      ['moveworks-bot', '193.142.58.126'],
+      ['svc-bitbucket', '193.142.58.126'],
+    ]);
+    expect(inc!.detections.map((d) => d.rule.id)).toEqual([
+      'ioc-ip-activity',
+      'search',
+      'ioc-ip-activity',
+      'ioc-ip-activity',
+    ]);
+    // Every id add() returned still names the incident, including the one that was merged away.
+    for (const id of ids) expect(corr.incident(id)?.id).toBe(inc!.id);
+  });
+
+  it('does not link through rules without links_source (a Tor exit is shared by strangers), nor beyond the gap', () => {
+    const tor = run([at(T0, 'alice', '185.220.101.33'), at(T0 + MIN, 'bob', '185.220.101.33')]);
+    expect(tor.incidents.map((i) => i.actor.name).sort()).toEqual(['alice', 'bob']);
+    const late = run([
+      at(T0, 'svc-smartsheet', '193.142.58.126'),
+      at(T0 + 30 * DAY, 'moveworks-bot', '193.142.58.126'),
+    ]);
+    expect(late.incidents).toHaveLength(2);
+  });
+});

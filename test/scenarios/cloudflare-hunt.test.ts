@@ -70,6 +70,31 @@ describe.each(['dc', 'cloud'] as const)('hunting simulate cloudflare-2023 --form
     expect(joint.map((i) => i.title).slice(0, 1)).toHaveLength(1);
   });
 
+  it('joins every stolen identity seen at the attacker address into the Smartsheet incident', () => {
+    const attacker = new Set(manifest.attacker.identities);
+    const atAddress = detections
+      .filter((d) => d.rule.id === 'ioc-ip-activity')
+      .map((d) => d.actor)
+      .filter((a) => attacker.has(a.name ?? '') || attacker.has(a.id ?? ''));
+    // Smartsheet plus at least one more stolen credential used from the same address.
+    expect(new Set(atAddress.map((a) => a.name ?? a.id)).size).toBeGreaterThanOrEqual(2);
+    const smartsheet = result.incidents.filter((i) =>
+      [i.actor, ...i.identities.map((l) => l.identity)].some(
+        (id) => id.name === SMARTSHEET.username || id.id === SMARTSHEET.cloud.accountId,
+      ),
+    );
+    expect(smartsheet).toHaveLength(1);
+    const inc = smartsheet[0]!;
+    const members = new Set(
+      [inc.actor, ...inc.identities.map((l) => l.identity)]
+        .flatMap((id) => [id.name, id.id])
+        .filter((x) => x !== undefined),
+    );
+    const outside = atAddress.filter((a) => !members.has(a.name ?? '') && !members.has(a.id ?? ''));
+    expect([...new Set(outside.map((a) => a.name ?? a.id))]).toEqual([]);
+    expect(inc.identities.some((l) => l.relation === 'same-attacker-address')).toBe(true);
+  });
+
   it('flags no background user at high or critical', () => {
     const background = new Set(manifest.background.users);
     const flagged = detections
