@@ -162,19 +162,18 @@ function compileAggregate(
 ): CompiledAggregate | undefined {
   const a = file.aggregate;
   if (!a) return undefined;
+  const checkField = (f: string, path: string): void => {
+    if (!isKnownField(f)) problems.push({ path, message: `unknown field ${JSON.stringify(f)}` });
+  };
   const checkFields = (fields: readonly string[], path: string): void =>
-    fields.forEach((f, i) => {
-      if (!isKnownField(f))
-        problems.push({ path: `${path}[${i}]`, message: `unknown field ${JSON.stringify(f)}` });
-    });
+    fields.forEach((f, i) => checkField(f, `${path}[${i}]`));
   switch (a.type) {
     case 'count':
       checkFields(a.by, 'aggregate.by');
       return { type: 'count', by: a.by, windowMs: parseDuration(a.window), threshold: a.threshold };
     case 'distinct':
       checkFields(a.by, 'aggregate.by');
-      if (!isKnownField(a.field))
-        problems.push({ path: 'aggregate.field', message: `unknown field ${JSON.stringify(a.field)}` });
+      checkField(a.field, 'aggregate.field');
       return {
         type: 'distinct',
         field: a.field,
@@ -205,8 +204,7 @@ function compileAggregate(
     }
     case 'first_seen':
       checkFields(a.by, 'aggregate.by');
-      if (!isKnownField(a.field))
-        problems.push({ path: 'aggregate.field', message: `unknown field ${JSON.stringify(a.field)}` });
+      checkField(a.field, 'aggregate.field');
       return {
         type: 'first_seen',
         field: a.field,
