@@ -60,7 +60,8 @@ interface BoundRule {
   readonly escalate: readonly BoundEscalation[];
 }
 
-const SNAPSHOT_VERSION = 1;
+/** 2: `distinct` state holds sightings in primitives and no events. */
+const SNAPSHOT_VERSION = 2;
 const NO_DETECTIONS: readonly Detection[] = Object.freeze([]);
 /** Sweep early (after `sweepEvery / MIN_SWEEP_SHARE` events) once event time has moved on an hour. A sweep walks
  *  every key of every rule, and a fast replay crosses an event-hour every few thousand events (sweeping per hour

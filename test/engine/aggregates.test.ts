@@ -308,7 +308,7 @@ describe('determinism, snapshot and bounded state', () => {
     const second = Engine.restore(snap, { rules, lists });
     got.push(...events.slice(1234).flatMap((e) => second.process(e).map((d) => d.id)));
     expect(got).toEqual(expected);
-    expect(() => Engine.restore({ version: 99 }, { rules, lists })).toThrow(/version 1/);
+    expect(() => Engine.restore({ version: 99 }, { rules, lists })).toThrow(/version 2/);
   });
 
   it('state stays bounded by live windows with ever-new keys over a long span', () => {
