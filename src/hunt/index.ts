@@ -102,6 +102,8 @@ function addCounts(into: Record<string, number>, from: Readonly<Record<string, n
 }
 
 const timeOf = (e: AuditEvent): number => e['@timestamp'];
+/** Events per batch from each file. Small, because a batch waits whole in the merge: see merge.ts. */
+const HUNT_BATCH = 128;
 
 export async function runHunt(opts: HuntOptions, deps: HuntDeps = defaultHuntDeps()): Promise<HuntResult> {
   const startedAt = Date.now();
@@ -162,6 +164,7 @@ export async function runHunt(opts: HuntOptions, deps: HuntDeps = defaultHuntDep
   async function* tallied(i: number): AsyncGenerator<readonly AuditEvent[]> {
     const f = files[i] as HuntFileSummary;
     const batches = deps.readInput(f.file, {
+      batchSize: HUNT_BATCH,
       ...(opts.timezone === undefined ? {} : { timezone: opts.timezone }),
       ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
       onBytes: (n) => {

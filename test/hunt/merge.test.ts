@@ -5,6 +5,7 @@ import {
   reorderWindowFor,
   MIN_REORDER_WINDOW,
   DEFAULT_REORDER_WINDOW,
+  ADAPTIVE_START,
 } from '../../src/hunt/merge';
 
 interface Item {
@@ -132,6 +133,53 @@ describe('mergeByTime', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('buffers an in-order source lightly and gives a disordered one the full window at once', async () => {
+    const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+    // How many items the source has handed over that the merge has not emitted yet, at most.
+    let buffered = 0;
+    let most = 0;
+    const inOrder = mk('a', range(0, 3_000));
+    const out: Item[] = [];
+    await mergeByTime(
+      [
+        (async function* () {
+          for await (const batch of batches(inOrder, 64)) {
+            buffered += batch.length;
+            most = Math.max(most, buffered);
+            yield batch;
+          }
+        })(),
+      ],
+      (i) => i.t,
+      (i) => {
+        buffered--;
+        out.push(i);
+      },
+      2_000,
+    );
+    expect(out).toHaveLength(3_000);
+    expect(most).toBeLessThanOrEqual(ADAPTIVE_START + 64);
+
+    // A newest-first page of 1,500 items beside an in-order file: its first batch is already descending, so it
+    // gets the full window before anything is emitted, and nothing is late.
+    const page = mk('page', range(0, 1_500).reverse());
+    const { out: merged, late } = await collect([mk('a', range(0, 1_500)), page], 2_000, 100);
+    expect(late).toBe(0);
+    expect(merged.map((i) => i.t)).toEqual([...merged.map((i) => i.t)].sort((x, y) => x - y));
+  });
+
+  it('the weaker case: a first displacement further back than ADAPTIVE_START is late, later ones are absorbed', async () => {
+    const times = Array.from({ length: 1_000 }, (_, i) => i * 10);
+    // Item 600 belongs before item 300 (displaced by 300 > ADAPTIVE_START) ...
+    times[600] = 2_995;
+    // ... and item 990 belongs 290 places back (also more than ADAPTIVE_START), among items still buffered in
+    // the full window that the first disorder switched on.
+    times[990] = 7_005;
+    const { out, late } = await collect([mk('a', times)], 2_000, 50);
+    expect(out).toHaveLength(1_000);
+    expect(late).toBe(1);
   });
 
   it('sizes the window to the number of sources within the budget', () => {
