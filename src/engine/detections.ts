@@ -13,10 +13,14 @@ export interface BoundEscalation {
   readonly reason: string;
 }
 
-/** `{user.name} created {user.target.name}` → parts, once per rule. `{count}` is the number of evidence events. */
-export type SummaryPart = string | { readonly field: string; readonly get: FieldGetter };
+/** `{user.name} created {user.target.name}[ in {atlassian.space.key}]` → parts, once per rule. `{count}` is the
+ *  number of evidence events; a `[...]` part is left out when a field inside it has no value. */
+export type SummaryPart =
+  | string
+  | { readonly field: string; readonly get: FieldGetter }
+  | { readonly optional: readonly SummaryPart[] };
 
-export function compileSummary(template: string): SummaryPart[] {
+function compileFields(template: string): SummaryPart[] {
   const parts: SummaryPart[] = [];
   let last = 0;
   for (const m of template.matchAll(/\{([^{}]+)\}/g)) {
@@ -29,22 +33,49 @@ export function compileSummary(template: string): SummaryPart[] {
   return parts;
 }
 
+export function compileSummary(template: string): SummaryPart[] {
+  const parts: SummaryPart[] = [];
+  let last = 0;
+  // Optional parts do not nest; a `[` without its `]` is plain text.
+  for (const m of template.matchAll(/\[([^[\]]*)\]/g)) {
+    if (m.index > last) parts.push(...compileFields(template.slice(last, m.index)));
+    parts.push({ optional: compileFields(m[1] ?? '') });
+    last = m.index + m[0].length;
+  }
+  if (last < template.length) parts.push(...compileFields(template.slice(last)));
+  return parts;
+}
+
 const shown = (v: unknown): string | undefined => {
   if (v === undefined || v === null || v === '') return undefined;
   return Array.isArray(v) ? (v.length ? v.join(', ') : undefined) : String(v);
 };
 
 /** Fields come from the triggering event, else from the newest evidence event that has them (a sequence's
- *  earlier steps); a field no event has renders as `?`. */
+ *  earlier steps); a field no event has renders as `?`, or leaves out the optional part it is in. */
 export function renderSummary(
   parts: readonly SummaryPart[],
   events: readonly AuditEvent[],
   count: number,
 ): string {
+  return render(parts, events, count) ?? '';
+}
+
+/** The text, or undefined when `strict` and a field has no value. */
+function render(
+  parts: readonly SummaryPart[],
+  events: readonly AuditEvent[],
+  count: number,
+  strict = false,
+): string | undefined {
   let out = '';
   for (const p of parts) {
     if (typeof p === 'string') {
       out += p;
+      continue;
+    }
+    if ('optional' in p) {
+      out += render(p.optional, events, count, true) ?? '';
       continue;
     }
     if (p.field === 'count') {
@@ -53,6 +84,7 @@ export function renderSummary(
     }
     let v: string | undefined;
     for (let i = events.length - 1; i >= 0 && v === undefined; i--) v = shown(p.get(events[i] as AuditEvent));
+    if (v === undefined && strict) return undefined;
     out += v ?? '?';
   }
   return out;
