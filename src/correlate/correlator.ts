@@ -131,7 +131,9 @@ export class Correlator {
     if (seen) return seen.id;
     const t = d['@timestamp'];
     if (t > this.maxTime) this.maxTime = t;
-    const keys = identityKeys(d.actor);
+    // A rule that groups by source address (failed logins per address, a password spray) is about the address:
+    // its actor is only the last account tried. Such detections are filed like actorless activity, by address.
+    const keys = bySource(d) ? [] : identityKeys(d.actor);
     let inc = keys.length > 0 ? this.live(keys, t) : undefined;
     if (!inc && keys.length > 0) {
       // The actor was created / granted by someone whose incident is open: it is part of that intrusion.
@@ -192,7 +194,8 @@ export class Correlator {
   private open(d: Detection, keys: string[]): WorkingIncident {
     const inc: WorkingIncident = {
       id: `inc-${createHash('sha256').update(d.id).digest('hex').slice(0, 16)}`,
-      actor: d.actor,
+      // Who is behind an address-keyed detection is unknown: the incident's actor is nobody in particular.
+      actor: bySource(d) ? { kind: 'anonymous' } : d.actor,
       identities: [],
       keys: new Set(),
       detections: [],
@@ -332,7 +335,12 @@ export class Correlator {
 
 function anonymousSource(d: Detection): string | undefined {
   const ip = d.events[d.events.length - 1]?.['source.ip'];
-  return ip === undefined ? undefined : `${d.actor.kind}@${ip}`;
+  return ip === undefined ? undefined : `${bySource(d) ? 'anonymous' : d.actor.kind}@${ip}`;
+}
+
+/** Whether a detection's rule grouped by the source address (key `source.ip=...`), not by an identity. */
+function bySource(d: Detection): boolean {
+  return d.key.startsWith('source.ip=');
 }
 
 function push(m: Map<string, Link[]>, k: string, l: Link): void {

@@ -296,3 +296,44 @@ describe('identities at one attacker address (links_source)', () => {
     expect(late.incidents).toHaveLength(2);
   });
 });
+
+describe('detections keyed by source address', () => {
+  const sprayRules = [
+    rule({
+      id: 'password-spray-from-ip',
+      category: 'brute-force',
+      severity: 'high',
+      detection: { failed: { 'event.action': 'user.login.failed' }, condition: 'failed' },
+      aggregate: { type: 'distinct', field: 'user.name', by: ['source.ip'], window: '1h', threshold: 5 },
+    }),
+    rule({
+      id: 'failed-login-burst-by-ip',
+      category: 'brute-force',
+      detection: { failed: { 'event.action': 'user.login.failed' }, condition: 'failed' },
+      aggregate: { type: 'count', by: ['source.ip'], window: '15m', threshold: 8 },
+    }),
+  ];
+
+  it('file a spray against many accounts as one incident about the address, not about the last account tried', () => {
+    const engine = new Engine({ rules: sprayRules, lists });
+    const corr = new Correlator();
+    for (let i = 0; i < 12; i++) {
+      const e = ev({
+        '@timestamp': T0 + i * MIN,
+        'event.action': 'user.login.failed',
+        'user.name': `user${i}`,
+        'source.ip': '185.220.101.33',
+      });
+      corr.observe(e);
+      for (const d of engine.process(e)) corr.add(d);
+    }
+    const incidents = corr.incidents();
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.actor).toEqual({ kind: 'anonymous' });
+    expect(incidents[0]!.title).toBe('anonymous from 185.220.101.33: brute force');
+    expect(incidents[0]!.detections.map((d) => d.rule.id).sort()).toEqual([
+      'failed-login-burst-by-ip',
+      'password-spray-from-ip',
+    ]);
+  });
+});
