@@ -62,7 +62,10 @@ function chartData(incidents: readonly Incident[]): {
   points: ChartPoint[];
   colors: Record<Severity, string>;
 } {
-  const labels = incidents.map((inc, i) => `#${i + 1} ${inc.actor.name ?? inc.actor.id ?? '(unknown)'}`);
+  // An incident about an address has no actor name: its title starts with who it is about.
+  const labels = incidents.map(
+    (inc, i) => `#${i + 1} ${inc.actor.name ?? inc.actor.id ?? inc.title.split(': ')[0]}`,
+  );
   const points: ChartPoint[] = [];
   incidents.forEach((inc, i) => {
     for (const t of inc.timeline) {
@@ -197,7 +200,9 @@ const CHART_SCRIPT = `
       scales: {
         x: { type: 'linear', ticks: { callback: function(v){ return iso(v); }, maxRotation: 30 } },
         y: { type: 'linear', reverse: true, min: -0.5, max: data.labels.length - 0.5,
-             ticks: { stepSize: 1, callback: function(v){ return data.labels[v] || ''; } } }
+             // One tick per incident row: with min -0.5 the generated ticks fall between rows.
+             afterBuildTicks: function(axis){ axis.ticks = data.labels.map(function(_, i){ return { value: i }; }); },
+             ticks: { autoSkip: false, callback: function(v){ return data.labels[v] || ''; } } }
       }
     }
   });

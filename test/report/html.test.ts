@@ -52,6 +52,14 @@ describe('HTML report', () => {
     const charts: Array<{
       type: string;
       data: { datasets: Array<{ data: unknown[]; pointBackgroundColor: string[] }> };
+      options: {
+        scales: {
+          y: {
+            afterBuildTicks(axis: { ticks: Array<{ value: number }> }): void;
+            ticks: { callback(v: number): string };
+          };
+        };
+      };
     }> = [];
     runInNewContext(setup, {
       document: { getElementById: (id: string) => (id === 'bulkhead-data' ? { textContent: dataText } : {}) },
@@ -64,6 +72,13 @@ describe('HTML report', () => {
     const ds = charts[0]?.data.datasets[0];
     expect(ds?.data.length).toBeGreaterThan(0);
     expect(ds?.pointBackgroundColor).toContain('#eb5757'); // high
+    // The y axis labels every incident row: one tick per row, each tick's label the row's actor.
+    const y = charts[0]!.options.scales.y;
+    const axis = { ticks: [{ value: -0.5 }, { value: 0.5 }] };
+    y.afterBuildTicks(axis);
+    const labels = (JSON.parse(dataText) as { labels: string[] }).labels;
+    expect(axis.ticks.map((t) => t.value)).toEqual(labels.map((_, i) => i));
+    expect(axis.ticks.map((t) => y.ticks.callback(t.value))).toEqual(labels);
   });
 
   it('carries the chart data as JSON that parses back to the planted text', () => {
