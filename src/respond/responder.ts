@@ -1,0 +1,260 @@
+/**
+ * Response: from an incident to containment actions, through the guardrails, to a record of every decision.
+ * The same code runs in the Forge app and the Data Center service; they differ only in the ports they pass in
+ * (the directory that says who is in which admin group, the executor that calls the product, the action log
+ * that stores the records, the clock).
+ *
+ * Guardrails, in the order they are applied to each planned action:
+ *  1. an identity on the allow-list is never touched (`skipped`);
+ *  2. an action already decided for this incident is not decided again (the same record comes back), so
+ *     re-delivered detections or a restarted host never act twice;
+ *  3. the last member of an admin group is never removed (`skipped`): locking every admin out is worse than
+ *     the intrusion;
+ *  4. an incident raised only by rules in dry-run is recorded as `dry-run`, and nothing runs;
+ *  5. at most `maxPerHour` actions run automatically in any hour; the rest wait for a person (`awaiting-approval`);
+ *  6. the action runs; `done` or `failed` with the product's answer. A done action can be undone (`undone`),
+ *     except a token revocation, which nothing can undo (said in the record).
+ */
+import type { Identity } from '../core/detection';
+import type { Product } from '../core/event';
+import type { Incident } from '../core/incident';
+import { atLeast, type Severity } from '../core/severity';
+import { actionKey, inverse, type ContainmentAction } from './action';
+
+/** Actions a policy may ask for (their inverses are for undo only). */
+export type PolicyAction = 'remove-from-admin-groups' | 'suspend-account' | 'revoke-tokens' | 'block-merges';
+
+export interface ResponsePolicy {
+  /** Incidents at or above this severity are contained automatically; below it nothing is planned. */
+  readonly minSeverity: Severity;
+  /** What is done to the incident's actor and to each linked identity, in this order. */
+  readonly actions: readonly PolicyAction[];
+  /** Rules whose detections are recorded but never acted on. */
+  readonly dryRunRules: readonly string[];
+  /** User names or ids never touched (case-insensitive): break-glass admins, the app's own user. */
+  readonly allowList: readonly string[];
+  /** Most actions run without a person in any rolling hour. */
+  readonly maxPerHour: number;
+}
+
+/** What the host knows about groups, asked at decision time. */
+export interface Directory {
+  /** The admin groups the identity is a member of in that product. */
+  adminGroupsOf(identity: Identity, product: Product): Promise<readonly string[]>;
+  /** How many members the group has now. */
+  memberCount(group: string, product: Product): Promise<number>;
+}
+
+/** Carries an action out in the product; throws with the product's answer when it could not. */
+export interface Executor {
+  run(action: ContainmentAction): Promise<void>;
+}
+
+export type RecordState = 'done' | 'failed' | 'dry-run' | 'awaiting-approval' | 'skipped' | 'undone';
+
+export interface ActionRecord {
+  /** Deterministic: the incident and the action. */
+  readonly id: string;
+  readonly incidentId: string;
+  readonly action: ContainmentAction;
+  readonly state: RecordState;
+  /** Why the action was planned, or why it did not run. */
+  readonly reason: string;
+  /** When the state was last decided (the clock's ms). */
+  readonly at: number;
+  /** The product's answer: an error message for `failed`, the undo's answer for `undone`. */
+  readonly result?: string;
+  /** Who approved or undid it, when a person did. */
+  readonly by?: string;
+}
+
+/** Where records live: memory for tests and the hunt, KVS on Forge, SQLite in the self-hosted service. */
+export interface ActionLog {
+  get(id: string): Promise<ActionRecord | undefined>;
+  put(record: ActionRecord): Promise<void>;
+  /** Records whose state became `done` or `failed` at or after `since` (for the hourly cap). */
+  countRunSince(since: number): Promise<number>;
+}
+
+export class MemoryActionLog implements ActionLog {
+  private readonly records = new Map<string, ActionRecord>();
+  /** Times at which actions ran automatically or by approval; kept so undo does not free a slot. */
+  private readonly runs: number[] = [];
+  get(id: string): Promise<ActionRecord | undefined> {
+    return Promise.resolve(this.records.get(id));
+  }
+  put(record: ActionRecord): Promise<void> {
+    const prev = this.records.get(record.id);
+    const ran = (s: RecordState | undefined) => s === 'done' || s === 'failed';
+    if (ran(record.state) && !ran(prev?.state)) this.runs.push(record.at);
+    this.records.set(record.id, record);
+    return Promise.resolve();
+  }
+  countRunSince(since: number): Promise<number> {
+    return Promise.resolve(this.runs.filter((t) => t >= since).length);
+  }
+  all(): ActionRecord[] {
+    return [...this.records.values()];
+  }
+}
+
+const HOUR_MS = 3_600_000;
+
+export interface ResponderPorts {
+  readonly directory: Directory;
+  readonly executor: Executor;
+  readonly log: ActionLog;
+  readonly now: () => number;
+}
+
+export class Responder {
+  private readonly allow: ReadonlySet<string>;
+  private readonly dryRun: ReadonlySet<string>;
+
+  constructor(
+    private readonly policy: ResponsePolicy,
+    private readonly ports: ResponderPorts,
+  ) {
+    if (!Number.isInteger(policy.maxPerHour) || policy.maxPerHour < 0) {
+      throw new Error(`maxPerHour must be a whole number of at least 0, got ${String(policy.maxPerHour)}`);
+    }
+    this.allow = new Set(policy.allowList.map((s) => s.toLowerCase()));
+    this.dryRun = new Set(policy.dryRunRules);
+  }
+
+  /** Plans and decides the containment of an incident; returns one record per action, in the order decided.
+   *  Safe to call again whenever the incident changes: decided actions keep their records. */
+  async respond(incident: Incident): Promise<ActionRecord[]> {
+    const acting = incident.detections.filter((d) => atLeast(d.severity, this.policy.minSeverity));
+    if (acting.length === 0) return [];
+    const dryRun = acting.every((d) => this.dryRun.has(d.rule.id));
+    const products = [
+      ...new Set(incident.detections.flatMap((d) => d.events.map((e) => e['atlassian.product']))),
+    ].sort();
+    const who = [
+      { identity: incident.actor, why: `actor of incident ${incident.id}` },
+      ...incident.identities
+        .filter((l) => l.relation !== 'actor')
+        .map((l) => ({
+          identity: l.identity,
+          why: `${l.relation} (${l.via ?? '?'}) in incident ${incident.id}`,
+        })),
+    ].filter((w) => w.identity.name !== undefined || w.identity.id !== undefined);
+    const out: ActionRecord[] = [];
+    for (const { identity, why } of who) {
+      for (const action of await this.plan(identity, products))
+        out.push(await this.decide(incident.id, action, why, dryRun));
+    }
+    return out;
+  }
+
+  /** A person approves an action that waited for the hourly cap: it runs now. */
+  async approve(id: string, by: string): Promise<ActionRecord> {
+    const r = await this.need(id, 'awaiting-approval');
+    return this.run(r, `approved by ${by}`, by);
+  }
+
+  /** Reverses a done action through its inverse; a token revocation cannot be reversed and says so. */
+  async undo(id: string, by: string): Promise<ActionRecord> {
+    const r = await this.need(id, 'done');
+    const inv = inverse(r.action);
+    if ('impossible' in inv) throw new Error(`cannot undo ${actionKey(r.action)}: ${inv.impossible}`);
+    try {
+      await this.ports.executor.run(inv);
+    } catch (err) {
+      throw new Error(`undo of ${actionKey(r.action)} failed: ${(err as Error).message}`, { cause: err });
+    }
+    const rec: ActionRecord = {
+      ...r,
+      state: 'undone',
+      at: this.ports.now(),
+      result: `undone: ${actionKey(inv)}`,
+      by,
+    };
+    await this.ports.log.put(rec);
+    return rec;
+  }
+
+  private async need(id: string, state: RecordState): Promise<ActionRecord> {
+    const r = await this.ports.log.get(id);
+    if (!r) throw new Error(`no action ${id}`);
+    if (r.state !== state) throw new Error(`action ${id} is ${r.state}, not ${state}`);
+    return r;
+  }
+
+  private async plan(identity: Identity, products: readonly Product[]): Promise<ContainmentAction[]> {
+    const out: ContainmentAction[] = [];
+    for (const kind of this.policy.actions) {
+      for (const product of products) {
+        if (kind === 'remove-from-admin-groups') {
+          for (const group of await this.ports.directory.adminGroupsOf(identity, product))
+            out.push({ kind: 'remove-from-group', identity, product, group });
+        } else if (kind === 'block-merges') {
+          if (product === 'bitbucket') out.push({ kind, identity, product });
+        } else {
+          out.push({ kind, identity, product });
+        }
+      }
+    }
+    return out;
+  }
+
+  private async decide(
+    incidentId: string,
+    action: ContainmentAction,
+    why: string,
+    dryRun: boolean,
+  ): Promise<ActionRecord> {
+    const id = `${incidentId}/${actionKey(action)}`;
+    const known = await this.ports.log.get(id);
+    if (known) return known;
+    const now = this.ports.now();
+    const base = { id, incidentId, action, at: now };
+    const names = [action.identity.name, action.identity.id].filter((x): x is string => x !== undefined);
+    let rec: ActionRecord | undefined;
+    if (names.some((n) => this.allow.has(n.toLowerCase()))) {
+      rec = { ...base, state: 'skipped', reason: `${why}; on the allow-list` };
+    } else if (
+      action.kind === 'remove-from-group' &&
+      (await this.ports.directory.memberCount(action.group, action.product)) <= 1
+    ) {
+      rec = {
+        ...base,
+        state: 'skipped',
+        reason: `${why}; the last member of ${action.group} is never removed`,
+      };
+    } else if (dryRun) {
+      rec = { ...base, state: 'dry-run', reason: `${why}; every rule that raised it is in dry-run` };
+    } else if ((await this.ports.log.countRunSince(now - HOUR_MS)) >= this.policy.maxPerHour) {
+      rec = {
+        ...base,
+        state: 'awaiting-approval',
+        reason: `${why}; ${this.policy.maxPerHour} actions ran in the last hour`,
+      };
+    }
+    if (rec) {
+      await this.ports.log.put(rec);
+      return rec;
+    }
+    return this.run({ ...base, state: 'awaiting-approval', reason: why }, why);
+  }
+
+  private async run(r: ActionRecord, reason: string, by?: string): Promise<ActionRecord> {
+    let rec: ActionRecord;
+    try {
+      await this.ports.executor.run(r.action);
+      rec = { ...r, state: 'done', reason, at: this.ports.now(), ...(by ? { by } : {}) };
+    } catch (err) {
+      rec = {
+        ...r,
+        state: 'failed',
+        reason,
+        at: this.ports.now(),
+        result: (err as Error).message,
+        ...(by ? { by } : {}),
+      };
+    }
+    await this.ports.log.put(rec);
+    return rec;
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The shared response guardrails, against a small in-memory site (groups and suspended accounts) that the
+ * executor changes for real, and against the incident the Cloudflare scenario's hunt produces.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Identity } from '../../src/core/detection';
+import type { Product } from '../../src/core/event';
+import type { Incident } from '../../src/core/incident';
+import { runHunt } from '../../src/hunt';
+import { actionKey, inverse, type ContainmentAction } from '../../src/respond/action';
+import { MemoryActionLog, Responder, type ResponsePolicy } from '../../src/respond/responder';
+import { simulateCloudflare2023 } from '../../src/scenarios';
+
+/** A site: group members per product, suspended and token-less accounts, repositories blocking merges. */
+class Site {
+  readonly groups = new Map<string, Set<string>>();
+  readonly suspended = new Set<string>();
+  readonly tokensRevoked = new Set<string>();
+  readonly mergeBlocked = new Set<string>();
+  readonly calls: string[] = [];
+  /** Everyone an action was run against. */
+  readonly touched = new Set<string>();
+  failNext: string | undefined;
+  constructor(members: Record<string, string[]>) {
+    for (const [k, v] of Object.entries(members)) this.groups.set(k, new Set(v));
+  }
+  private static who(i: Identity): string {
+    return (i.name ?? i.id ?? '?').toLowerCase();
+  }
+  readonly directory = {
+    adminGroupsOf: (identity: Identity, product: Product) =>
+      Promise.resolve(
+        [...this.groups]
+          .filter(([k, m]) => k.startsWith(`${product}:`) && k.includes('admin') && m.has(Site.who(identity)))
+          .map(([k]) => k.slice(product.length + 1)),
+      ),
+    memberCount: (group: string, product: Product) =>
+      Promise.resolve(this.groups.get(`${product}:${group}`)?.size ?? 0),
+  };
+  readonly executor = {
+    run: (a: ContainmentAction): Promise<void> => {
+      this.calls.push(actionKey(a));
+      if (this.failNext !== undefined) {
+        const msg = this.failNext;
+        this.failNext = undefined;
+        return Promise.reject(new Error(msg));
+      }
+      const who = Site.who(a.identity);
+      this.touched.add(who);
+      const key = `${a.product}:${who}`;
+      switch (a.kind) {
+        case 'remove-from-group':
+          this.groups.get(`${a.product}:${a.group}`)?.delete(who);
+          break;
+        case 'add-to-group':
+          this.groups.get(`${a.product}:${a.group}`)?.add(who);
+          break;
+        case 'suspend-account':
+          this.suspended.add(key);
+          break;
+        case 'restore-account':
+          this.suspended.delete(key);
+          break;
+        case 'revoke-tokens':
+          this.tokensRevoked.add(key);
+          break;
+        case 'block-merges':
+          this.mergeBlocked.add(key);
+          break;
+        case 'unblock-merges':
+          this.mergeBlocked.delete(key);
+          break;
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+const detection = (ruleId: string, severity: 'low' | 'high' | 'critical', product: Product) =>
+  ({
+    id: `${ruleId}:${product}`,
+    rule: { id: ruleId, title: ruleId, severity, category: 'privilege-escalation', attack: ['T1098'] },
+    severity,
+    '@timestamp': 0,
+    firstTimestamp: 0,
+    actor: { name: 'svc-smartsheet', kind: 'service' },
+    key: 'user.name=svc-smartsheet',
+    summary: '',
+    evidence: [],
+    evidenceCount: 1,
+    events: [{ 'atlassian.product': product }],
+  }) as unknown as Incident['detections'][number];
+
+const incident = (over: Partial<Incident> = {}): Incident => ({
+  id: 'inc-1',
+  status: 'open',
+  severity: 'critical',
+  title: 'svc-smartsheet: privilege escalation',
+  actor: { name: 'svc-smartsheet', kind: 'service' },
+  identities: [
+    { identity: { name: 'svc-smartsheet', kind: 'service' }, relation: 'actor', '@timestamp': 0 },
+    {
+      identity: { name: 'jdoe2', kind: 'human' },
+      relation: 'created',
+      via: 'svc-smartsheet',
+      '@timestamp': 0,
+    },
+  ],
+  firstTimestamp: 0,
+  lastTimestamp: 0,
+  detections: [
+    detection('admin-group-member-added', 'critical', 'jira'),
+    detection('bulk-archive-downloads', 'high', 'bitbucket'),
+  ],
+  timeline: [],
+  ...over,
+});
+
+const policy = (over: Partial<ResponsePolicy> = {}): ResponsePolicy => ({
+  minSeverity: 'critical',
+  actions: ['remove-from-admin-groups', 'suspend-account', 'revoke-tokens', 'block-merges'],
+  dryRunRules: [],
+  allowList: ['break-glass'],
+  maxPerHour: 100,
+  ...over,
+});
+
+function setup(over: Partial<ResponsePolicy> = {}, members: Record<string, string[]> = {}) {
+  const site = new Site({
+    'jira:jira-administrators': ['svc-smartsheet', 'alice'],
+    'bitbucket:bitbucket-admins': ['svc-smartsheet'],
+    ...members,
+  });
+  let clock = 1_700_000_000_000;
+  const log = new MemoryActionLog();
+  const responder = new Responder(policy(over), {
+    directory: site.directory,
+    executor: site.executor,
+    log,
+    now: () => clock,
+  });
+  return { site, log, responder, advance: (ms: number) => (clock += ms) };
+}
+
+describe('Responder', () => {
+  it('contains the actor and every linked identity in every product the incident touched', async () => {
+    const { site, responder } = setup();
+    const recs = await responder.respond(incident());
+    expect(recs.map((r) => [actionKey(r.action), r.state])).toEqual([
+      ['remove-from-group bitbucket:svc-smartsheet from bitbucket-admins', 'skipped'],
+      ['remove-from-group jira:svc-smartsheet from jira-administrators', 'done'],
+      ['suspend-account bitbucket:svc-smartsheet', 'done'],
+      ['suspend-account jira:svc-smartsheet', 'done'],
+      ['revoke-tokens bitbucket:svc-smartsheet', 'done'],
+      ['revoke-tokens jira:svc-smartsheet', 'done'],
+      ['block-merges bitbucket:svc-smartsheet', 'done'],
+      ['suspend-account bitbucket:jdoe2', 'done'],
+      ['suspend-account jira:jdoe2', 'done'],
+      ['revoke-tokens bitbucket:jdoe2', 'done'],
+      ['revoke-tokens jira:jdoe2', 'done'],
+      ['block-merges bitbucket:jdoe2', 'done'],
+    ]);
+    expect(site.groups.get('jira:jira-administrators')).toEqual(new Set(['alice']));
+    expect(site.suspended).toEqual(
+      new Set(['jira:svc-smartsheet', 'bitbucket:svc-smartsheet', 'jira:jdoe2', 'bitbucket:jdoe2']),
+    );
+    // The last member of bitbucket-admins stays.
+    expect(site.groups.get('bitbucket:bitbucket-admins')).toEqual(new Set(['svc-smartsheet']));
+  });
+
+  it('never removes the last member of an admin group, and records why', async () => {
+    const { site, responder, log } = setup({ actions: ['remove-from-admin-groups'] });
+    await responder.respond(incident());
+    const skipped = log
+      .all()
+      .find((r) => r.action.kind === 'remove-from-group' && r.action.product === 'bitbucket');
+    expect(skipped).toMatchObject({
+      state: 'skipped',
+      reason: expect.stringContaining('last member of bitbucket-admins'),
+    });
+    expect(site.calls).toEqual(['remove-from-group jira:svc-smartsheet from jira-administrators']);
+  });
+
+  it('never touches an allow-listed identity', async () => {
+    const { site, responder } = setup({ allowList: ['JDOE2'] });
+    const recs = await responder.respond(incident());
+    expect(recs.filter((r) => r.action.identity.name === 'jdoe2').every((r) => r.state === 'skipped')).toBe(
+      true,
+    );
+    expect(site.calls.some((c) => c.includes('jdoe2'))).toBe(false);
+  });
+
+  it('decides each action once: responding again runs nothing and returns the records already decided', async () => {
+    const { site, responder } = setup();
+    const first = new Map((await responder.respond(incident())).map((r) => [r.id, r]));
+    const calls = site.calls.length;
+    const again = await responder.respond(incident());
+    expect(site.calls).toHaveLength(calls);
+    expect(again.length).toBeGreaterThan(0);
+    // (The group removal is not planned again: the directory no longer lists the member.)
+    for (const r of again) expect(r).toEqual(first.get(r.id));
+  });
+
+  it('acts on nothing below the policy severity, and only records an incident raised by dry-run rules', async () => {
+    const low = setup();
+    expect(
+      await low.responder.respond(incident({ detections: [detection('user-created', 'low', 'jira')] })),
+    ).toEqual([]);
+    const dry = setup({ dryRunRules: ['admin-group-member-added'] });
+    const recs = await dry.responder.respond(incident());
+    expect(new Set(recs.map((r) => r.state))).toEqual(new Set(['dry-run', 'skipped']));
+    expect(dry.site.calls).toEqual([]);
+  });
+
+  it('runs at most maxPerHour actions an hour; the rest wait for a person, and an approval runs them', async () => {
+    const { site, responder, advance } = setup({ maxPerHour: 3, actions: ['suspend-account'] });
+    const recs = await responder.respond(incident());
+    expect(recs.map((r) => r.state)).toEqual(['done', 'done', 'done', 'awaiting-approval']);
+    const waiting = recs[3]!;
+    expect(waiting.reason).toContain('3 actions ran in the last hour');
+    const approved = await responder.approve(waiting.id, 'alice');
+    expect(approved).toMatchObject({ state: 'done', by: 'alice', reason: 'approved by alice' });
+    expect(site.suspended.has('jira:jdoe2')).toBe(true);
+    await expect(responder.approve(waiting.id, 'alice')).rejects.toThrow(/is done, not awaiting-approval/);
+    // An hour later the cap has room again.
+    advance(3_600_001);
+    const next = await responder.respond(incident({ id: 'inc-2' }));
+    expect(next.map((r) => r.state)).toEqual(['done', 'done', 'done', 'awaiting-approval']);
+  });
+
+  it('records a failure with the product answer, and undoes a done action through its inverse', async () => {
+    const { site, responder } = setup({ actions: ['remove-from-admin-groups', 'revoke-tokens'] });
+    site.failNext = '403: the app user is not in site-admins';
+    const recs = await responder.respond(incident());
+    expect(
+      recs.find((r) => r.action.kind === 'remove-from-group' && r.action.product === 'jira'),
+    ).toMatchObject({
+      state: 'failed',
+      result: '403: the app user is not in site-admins',
+    });
+    const second = await responder.respond(incident({ id: 'inc-3' }));
+    const removal = second.find((r) => r.action.kind === 'remove-from-group' && r.action.product === 'jira')!;
+    expect(removal.state).toBe('done');
+    expect(site.groups.get('jira:jira-administrators')?.has('svc-smartsheet')).toBe(false);
+    const undone = await responder.undo(removal.id, 'bob');
+    expect(undone).toMatchObject({ state: 'undone', by: 'bob' });
+    expect(site.groups.get('jira:jira-administrators')?.has('svc-smartsheet')).toBe(true);
+    const revoke = second.find((r) => r.action.kind === 'revoke-tokens')!;
+    await expect(responder.undo(revoke.id, 'bob')).rejects.toThrow(/cannot be restored/);
+    expect(
+      inverse({ kind: 'block-merges', identity: { kind: 'human' }, product: 'bitbucket' }),
+    ).toMatchObject({ kind: 'unblock-merges' });
+  });
+
+  it('refuses a policy with a negative or fractional hourly cap', () => {
+    expect(() => setup({ maxPerHour: -1 })).toThrow(/maxPerHour/);
+    expect(() => setup({ maxPerHour: 1.5 })).toThrow(/maxPerHour/);
+  });
+
+  it('on the Cloudflare scenario: the intruder and every linked identity are contained, nobody else', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'bulkhead-respond-'));
+    try {
+      const manifest = await simulateCloudflare2023({
+        format: 'dc',
+        outDir: root,
+        noise: 20,
+        seed: 20231123,
+      });
+      const result = await runHunt({ inputs: manifest.files.map((f) => join(root, f.file)) });
+      const critical = result.incidents.filter((i) => i.severity === 'critical');
+      expect(critical).toHaveLength(1);
+      const { site, responder } = setup(
+        { actions: ['remove-from-admin-groups', 'suspend-account'] },
+        { 'jira:jira-administrators': ['svc-smartsheet', 'alice', 'bob'] },
+      );
+      await responder.respond(critical[0]!);
+      const suspended = new Set([...site.suspended].map((k) => k.split(':')[1]));
+      expect([...suspended].sort()).toEqual(['jdoe2', 'moveworks-bot', 'svc-bitbucket', 'svc-smartsheet']);
+      expect(site.groups.get('jira:jira-administrators')).toEqual(new Set(['alice', 'bob']));
+      const attacker = new Set(manifest.attacker.identities.map((s) => s.toLowerCase()));
+      expect([...site.touched].filter((who) => !attacker.has(who))).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
