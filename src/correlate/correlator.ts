@@ -32,6 +32,23 @@ interface Link {
   readonly time: number;
 }
 
+const SNAPSHOT_VERSION = 1;
+
+export interface CorrelatorSnapshot {
+  readonly version: typeof SNAPSHOT_VERSION;
+  readonly gapMs: number;
+  readonly maxTime: number | null;
+  readonly lastPrune: number | null;
+  readonly incidents: (Omit<WorkingIncident, 'keys'> & { keys: string[] })[];
+  readonly parentsOf: [string, Link[]][];
+  readonly childrenOf: [string, Link[]][];
+  readonly byIdentity: [string, string][];
+  readonly byDetection: [string, string][];
+  readonly byAnonymousSource: [string, string][];
+  readonly byAttackerAddress: [string, string][];
+  readonly merged: [string, string][];
+}
+
 interface WorkingIncident {
   readonly id: string;
   readonly actor: Identity;
@@ -182,6 +199,65 @@ export class Correlator {
     return this.all
       .map(freeze)
       .sort((a, b) => a.firstTimestamp - b.firstTimestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** All state as plain JSON, for a host that must survive a restart (the self-hosted service): restored with
+   *  `Correlator.restore`, it files later detections exactly as this correlator would have. */
+  snapshot(): CorrelatorSnapshot {
+    const ids = (m: Map<string, WorkingIncident>): [string, string][] =>
+      [...m].map(([k, inc]) => [k, inc.id]);
+    return {
+      version: SNAPSHOT_VERSION,
+      gapMs: this.gapMs,
+      maxTime: Number.isFinite(this.maxTime) ? this.maxTime : null,
+      lastPrune: Number.isFinite(this.lastPrune) ? this.lastPrune : null,
+      incidents: this.all.map((inc) => ({ ...inc, keys: [...inc.keys] })),
+      parentsOf: [...this.parentsOf],
+      childrenOf: [...this.childrenOf],
+      byIdentity: ids(this.byIdentity),
+      byDetection: ids(this.byDetection),
+      byAnonymousSource: ids(this.byAnonymousSource),
+      byAttackerAddress: ids(this.byAttackerAddress),
+      merged: [...this.merged],
+    };
+  }
+
+  static restore(snapshot: unknown): Correlator {
+    const s = snapshot as Partial<CorrelatorSnapshot> | null;
+    if (typeof s !== 'object' || s === null || s.version !== SNAPSHOT_VERSION) {
+      throw new Error(`not a correlator snapshot of version ${SNAPSHOT_VERSION}`);
+    }
+    const need = <T>(v: T[] | undefined, what: string): T[] => {
+      if (!Array.isArray(v)) throw new Error(`correlator snapshot: ${what} must be an array`);
+      return v;
+    };
+    const c = new Correlator({ gapMs: typeof s.gapMs === 'number' ? s.gapMs : DEFAULT_GAP_MS });
+    c.maxTime = typeof s.maxTime === 'number' ? s.maxTime : -Infinity;
+    c.lastPrune = typeof s.lastPrune === 'number' ? s.lastPrune : -Infinity;
+    for (const inc of need(s.incidents, 'incidents')) {
+      const w: WorkingIncident = { ...inc, keys: new Set(inc.keys) };
+      c.all.push(w);
+      c.byId.set(w.id, w);
+    }
+    const bind = (
+      into: Map<string, WorkingIncident>,
+      pairs: [string, string][] | undefined,
+      what: string,
+    ): void => {
+      for (const [k, id] of need(pairs, what)) {
+        const inc = c.byId.get(id);
+        if (!inc) throw new Error(`correlator snapshot: ${what} names unknown incident ${id}`);
+        into.set(k, inc);
+      }
+    };
+    bind(c.byIdentity, s.byIdentity, 'byIdentity');
+    bind(c.byDetection, s.byDetection, 'byDetection');
+    bind(c.byAnonymousSource, s.byAnonymousSource, 'byAnonymousSource');
+    bind(c.byAttackerAddress, s.byAttackerAddress, 'byAttackerAddress');
+    for (const [k, links] of need(s.parentsOf, 'parentsOf')) c.parentsOf.set(k, links);
+    for (const [k, links] of need(s.childrenOf, 'childrenOf')) c.childrenOf.set(k, links);
+    for (const [from, to] of need(s.merged, 'merged')) c.merged.set(from, to);
+    return c;
   }
 
   /** Working-state sizes, for memory checks. */

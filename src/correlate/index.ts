@@ -1,2 +1,8 @@
-export { Correlator, DEFAULT_GAP_MS, titleOf, type CorrelatorOptions } from './correlator';
+export {
+  Correlator,
+  DEFAULT_GAP_MS,
+  titleOf,
+  type CorrelatorOptions,
+  type CorrelatorSnapshot,
+} from './correlator';
 export { CATEGORY_LABELS } from './labels';
