@@ -14,7 +14,7 @@ export function utc(ms: number): string {
 }
 
 export function identityLabel(id: Identity): string {
-  const name = id.name ?? id.id ?? '(unknown)';
+  const name = id.name ?? id.id ?? 'unidentified';
   const extra = id.name !== undefined && id.id !== undefined && id.id !== id.name ? ` [${id.id}]` : '';
   return `${name}${extra} (${id.kind})`;
 }
