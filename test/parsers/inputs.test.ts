@@ -91,6 +91,18 @@ describe('readInput', () => {
     expect(r.events[1]).toMatchObject({ 'event.action': 'permission.global.granted', 'user.kind': 'system' });
   });
 
+  it('Confluence audit CSV with the column names of the audit log screen (Change, Event type, Item affected)', async () => {
+    const r = await readAll(fx('confluence-audit-ui.csv'));
+    expect(r.rejects).toEqual([]);
+    expect([...r.formats]).toEqual(['confluence-audit-csv']);
+    expect(r.events[0]).toMatchObject({
+      'event.action': 'export.space',
+      'user.name': 'mallory',
+      'atlassian.audit.category': 'Spaces',
+      '@timestamp': Date.UTC(2023, 10, 23, 11, 30),
+    });
+  });
+
   it('directories recursively and sorted; missing paths are an error', async () => {
     const dir = path.join(tmp, 'tree');
     fs.cpSync(fx('tree'), dir, { recursive: true });

@@ -19,16 +19,18 @@ import { addTarget, draft, excerpt, markAnonymousGrant, parseIsoMs, setSourceIp,
 type Column = 'time' | 'action' | 'actor' | 'actorId' | 'email' | 'ip' | 'location' | 'category' | 'description' | 'object' | 'objectType' | 'associated' | 'site' | 'id';
 
 const ALIASES: Readonly<Record<Column, readonly string[]>> = {
-  time: ['date', 'time', 'timestamp', 'date (utc)', 'created', 'creation date', 'date and time'],
-  action: ['activity', 'action', 'event', 'summary'],
+  time: ['date', 'time', 'timestamp', 'date (utc)', 'time (utc)', 'created', 'creation date', 'date and time'],
+  // Confluence shows a record's summary in its audit log's 'Change' column, its category as 'Event type' and its
+  // affected object as 'Item affected'; exports taken from that screen may carry those headers.
+  action: ['activity', 'action', 'event', 'summary', 'change'],
   actor: ['actor', 'actor name', 'author', 'author name', 'user', 'username'],
   actorId: ['actor id', 'actor account id', 'author id', 'author account id', 'account id', 'author key'],
   email: ['actor email', 'email', 'email address', 'author email'],
   ip: ['ip address', 'ip', 'remote address', 'source ip', 'source'],
   location: ['location', 'country'],
-  category: ['category', 'activity type', 'type'],
+  category: ['category', 'activity type', 'event type', 'type'],
   description: ['description', 'details', 'message'],
-  object: ['affected object', 'object', 'object name', 'target', 'context'],
+  object: ['affected object', 'item affected', 'object', 'object name', 'target', 'context'],
   objectType: ['affected object type', 'object type'],
   associated: ['associated objects', 'associated object', 'container'],
   site: ['site', 'site url', 'product'],
@@ -54,7 +56,9 @@ export function csvLayout(header: readonly string[]): CsvLayout | undefined {
     }
   }
   if (columns.time === undefined || columns.action === undefined) return undefined;
-  const confluence = names.includes('summary') && (names.some((n) => n.startsWith('author')) || names.includes('affected object'));
+  const confluence =
+    (names.includes('summary') && (names.some((n) => n.startsWith('author')) || names.includes('affected object'))) ||
+    (names.includes('change') && (names.includes('event type') || names.includes('item affected')));
   if (confluence) return { format: 'confluence-audit-csv', columns };
   const org = (names.includes('activity') || names.includes('action')) && names.some((n) => n.startsWith('actor') || n === 'user');
   return org ? { format: 'org-audit-csv', columns } : undefined;
