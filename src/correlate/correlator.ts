@@ -186,6 +186,11 @@ export class Correlator {
     return inc.id;
   }
 
+  /** Ids of incidents merged into another, so a store can drop them. */
+  mergedIds(): string[] {
+    return [...this.merged.keys()];
+  }
+
   /** A snapshot of one incident, by the id `add` returned (also after that incident was merged into another). */
   incident(id: string): Incident | undefined {
     let current = id;

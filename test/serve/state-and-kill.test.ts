@@ -1,0 +1,189 @@
+/**
+ * The self-hosted state (SQLite) and the ingestion loop: commits are idempotent, a resumed pipeline continues
+ * exactly, and a pipeline process killed with SIGKILL at random moments while its log is being written, and
+ * started again each time, ends with exactly the detections of a run that was never interrupted.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadLists, loadRules } from '../../src/engine';
+import { builtinListsDir, builtinRulesDir } from '../../src/hunt/paths';
+import { parseLine } from '../../src/parsers';
+import { simulateCloudflare2023 } from '../../src/scenarios';
+import { Pipeline } from '../../src/serve/pipeline';
+import { ServeState } from '../../src/serve/state';
+
+const REPO = path.resolve(__dirname, '../..');
+const lists = loadLists([builtinListsDir()], []).lists;
+const rules = loadRules([builtinRulesDir()], lists).rules;
+
+let dir: string;
+/** Every audit line of a simulated Cloudflare week (DC, 20 background users), in time order: one log file. */
+let lines: string[];
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulkhead-serve-'));
+  const sim = path.join(dir, 'sim');
+  const manifest = await simulateCloudflare2023({ format: 'dc', outDir: sim, noise: 20, seed: 20231123 });
+  const keyed: { t: number; file: string; line: number; text: string }[] = [];
+  for (const f of manifest.files.filter((x) => x.format === 'dc-audit-file')) {
+    fs.readFileSync(path.join(sim, f.file), 'utf8')
+      .split('\n')
+      .forEach((text, i) => {
+        const e = parseLine(text, { file: f.file, line: i + 1 }).events[0];
+        if (e) keyed.push({ t: e['@timestamp'], file: f.file, line: i + 1, text });
+      });
+  }
+  keyed.sort((a, b) => a.t - b.t || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line);
+  lines = keyed.map((k) => k.text);
+  // The kill test runs the compiled pipeline: build dist/ when a source is newer (as `npm test`'s pretest does).
+  const built =
+    fs.statSync(path.join(REPO, 'dist/serve/pipeline-main.js'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const newest = (d: string): number =>
+    Math.max(
+      0,
+      ...fs
+        .readdirSync(d, { withFileTypes: true })
+        .map((e) =>
+          e.isDirectory() ? newest(path.join(d, e.name)) : fs.statSync(path.join(d, e.name)).mtimeMs,
+        ),
+    );
+  if (newest(path.join(REPO, 'src')) > built) {
+    execFileSync(
+      process.execPath,
+      [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      { cwd: REPO, stdio: 'pipe' },
+    );
+  }
+}, 120_000);
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** The log folder, empty. Every run uses the same path: detection ids hash the evidence's file name. */
+function liveDir(): string {
+  const logs = path.join(dir, 'live');
+  fs.rmSync(logs, { recursive: true, force: true });
+  fs.mkdirSync(logs);
+  return logs;
+}
+
+/** The detections of one uninterrupted run over the whole log. */
+async function reference(): Promise<string[]> {
+  const logs = liveDir();
+  fs.writeFileSync(path.join(logs, 'all.audit.log'), `${lines.join('\n')}\n`);
+  const stateFile = path.join(dir, `ref-${Date.now()}.db`);
+  const p = Pipeline.open({ sources: [{ dir: logs, match: /\.audit\.log$/ }], stateFile, rules, lists });
+  while ((await p.step()).lines > 0);
+  const ids = p.store.detectionIds();
+  await p.close();
+  return ids;
+}
+
+describe('ServeState', () => {
+  it('stores a detection once however often it is committed, keeps the last resume point, drops merged incidents', async () => {
+    const file = path.join(dir, 'unit.db');
+    const logs = fs.mkdtempSync(path.join(dir, 'unit-'));
+    fs.writeFileSync(path.join(logs, 'all.audit.log'), `${lines.slice(0, 400).join('\n')}\n`);
+    const p = Pipeline.open({
+      sources: [{ dir: logs, match: /\.audit\.log$/ }],
+      stateFile: file,
+      rules,
+      lists,
+    });
+    const r = await p.step();
+    expect(r.lines).toBe(400);
+    expect(r.detections.length).toBeGreaterThan(0);
+    await p.close();
+    const s = new ServeState(file);
+    const before = s.detectionIds();
+    expect(before).toHaveLength(new Set(before).size);
+    const resume = s.resume();
+    s.commit({
+      ...resume!,
+      detections: r.detections.map((d) => ({ detection: d, incidentId: 'x' })),
+      incidents: [],
+      mergedAway: [],
+    });
+    expect(s.detectionIds()).toEqual(before);
+    s.close();
+  });
+});
+
+describe('Pipeline', () => {
+  it('resumed from its state file, continues exactly as one that never stopped', async () => {
+    const expected = await reference();
+    const logs = liveDir();
+    const log = path.join(logs, 'all.audit.log');
+    const stateFile = path.join(dir, 'resume-state.db');
+    for (let i = 0; i < lines.length; i += 700) {
+      fs.appendFileSync(log, `${lines.slice(i, i + 700).join('\n')}\n`);
+      const p = Pipeline.open({ sources: [{ dir: logs, match: /\.audit\.log$/ }], stateFile, rules, lists });
+      await p.step();
+      await p.close();
+    }
+    const s = new ServeState(stateFile);
+    expect(s.detectionIds()).toEqual(expected);
+    s.close();
+  });
+
+  it('killed with SIGKILL at random moments while its log is written, loses no detection and raises none twice', async () => {
+    const expected = await reference();
+    expect(expected.length).toBeGreaterThan(10);
+    const logs = liveDir();
+    const log = path.join(logs, 'all.audit.log');
+    const stateFile = path.join(dir, 'kill-state.db');
+    const stopFile = path.join(dir, 'kill-stop');
+    const args = JSON.stringify({
+      sources: [{ dir: logs, match: '\\.audit\\.log$' }],
+      stateFile,
+      stopFile,
+      pollMs: 5,
+    });
+    const start = (): ChildProcess =>
+      spawn(process.execPath, [path.join(REPO, 'dist/serve/pipeline-main.js'), args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    /** Resolves when the child has committed a poll (or exited). */
+    const committed = (c: ChildProcess) =>
+      new Promise<void>((r) => {
+        c.stdout?.once('data', () => r());
+        c.once('exit', () => r());
+      });
+    let child = start();
+    let kills = 0;
+    let stopped = false;
+    const killer = (async () => {
+      while (!stopped) {
+        // Kill only a process that has got going: after its first commit, at a random moment of what follows.
+        await committed(child);
+        await sleep(Math.floor(Math.random() * 30));
+        if (stopped) break;
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        kills++;
+        child = start();
+      }
+    })();
+    // Written in pieces, sometimes ending mid-line, as a product writes its log.
+    const text = `${lines.join('\n')}\n`;
+    for (let at = 0; at < text.length;) {
+      const n = 2_000 + Math.floor(Math.random() * 10_000);
+      fs.appendFileSync(log, text.slice(at, at + n));
+      at += n;
+      await sleep(10);
+    }
+    stopped = true;
+    await killer;
+    child.stdout?.resume();
+    fs.writeFileSync(stopFile, '');
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(kills).toBeGreaterThanOrEqual(3);
+    const s = new ServeState(stateFile);
+    expect(s.detectionIds()).toEqual(expected);
+    s.close();
+  }, 120_000);
+});
