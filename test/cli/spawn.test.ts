@@ -1,41 +1,12 @@
 /** One real run of the built CLI (`node bin/bulkhead.js`), as a user or a script runs it. */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensureBuilt } from '../support/build';
 import { REPO_ROOT, tempDir, writeFixture } from './support';
 
-const mtime = (p: string): number => {
-  try {
-    return statSync(p).mtimeMs;
-  } catch {
-    return 0;
-  }
-};
-const newest = (dir: string): number =>
-  Math.max(
-    0,
-    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-      e.isDirectory() ? newest(path.join(dir, e.name)) : mtime(path.join(dir, e.name)),
-    ),
-  );
-
 describe('bin/bulkhead.js (built dist/)', () => {
-  beforeAll(() => {
-    // What `npm test`'s pretest does (build dist/ when any source is newer), repeated here so this file
-    // also passes when run on its own; skipped when dist/ is current, so parallel test files are not
-    // disturbed by a rebuild under their feet.
-    const built = mtime(path.join(REPO_ROOT, 'dist/cli/main.js'));
-    if (newest(path.join(REPO_ROOT, 'src')) > built || mtime(path.join(REPO_ROOT, 'tsconfig.json')) > built) {
-      execFileSync(
-        process.execPath,
-        [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-        {
-          cwd: REPO_ROOT,
-          stdio: 'pipe',
-        },
-      );
-    }
-  }, 120_000);
+  beforeAll(() => ensureBuilt('dist/cli/main.js'), 120_000);
 
   const bulkhead = (args: string[], input?: string) =>
     spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/bulkhead.js'), ...args], {

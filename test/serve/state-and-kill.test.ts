@@ -3,7 +3,7 @@
  * exactly, and a pipeline process killed with SIGKILL at random moments while its log is being written, and
  * started again each time, ends with exactly the detections of a run that was never interrupted.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,8 +14,8 @@ import { parseLine } from '../../src/parsers';
 import { simulateCloudflare2023 } from '../../src/scenarios';
 import { Pipeline } from '../../src/serve/pipeline';
 import { ServeState } from '../../src/serve/state';
+import { ensureBuilt, REPO } from '../support/build';
 
-const REPO = path.resolve(__dirname, '../..');
 const lists = loadLists([builtinListsDir()], []).lists;
 const rules = loadRules([builtinRulesDir()], lists).rules;
 
@@ -38,25 +38,8 @@ beforeAll(async () => {
   }
   keyed.sort((a, b) => a.t - b.t || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line);
   lines = keyed.map((k) => k.text);
-  // The kill test runs the compiled pipeline: build dist/ when a source is newer (as `npm test`'s pretest does).
-  const built =
-    fs.statSync(path.join(REPO, 'dist/serve/pipeline-main.js'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const newest = (d: string): number =>
-    Math.max(
-      0,
-      ...fs
-        .readdirSync(d, { withFileTypes: true })
-        .map((e) =>
-          e.isDirectory() ? newest(path.join(d, e.name)) : fs.statSync(path.join(d, e.name)).mtimeMs,
-        ),
-    );
-  if (newest(path.join(REPO, 'src')) > built) {
-    execFileSync(
-      process.execPath,
-      [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: REPO, stdio: 'pipe' },
-    );
-  }
+  // The kill test runs the compiled pipeline.
+  ensureBuilt('dist/serve/pipeline-main.js');
 }, 120_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
