@@ -1,6 +1,7 @@
 /**
  * A pipeline as its own process, polling until told to stop: `node pipeline-main.js '<json>'` with
- * `{ sources: [{dir, match, product?}], stateFile, stopFile, pollMs? }`. It runs the built-in rules. The kill
+ * `{ sources: [{dir, match, product?}], stateFile, stopFile, pollMs?, idleMs? }`; it stops once the stop file
+ * exists and every line has been read and processed. It runs the built-in rules. The kill
  * test starts it, kills it at random moments and starts it again; `bulkhead serve` (issue #4) will own the loop.
  */
 import { existsSync } from 'node:fs';
@@ -15,6 +16,7 @@ interface Args {
   stateFile: string;
   stopFile: string;
   pollMs?: number;
+  idleMs?: number;
 }
 
 async function main(): Promise<void> {
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
     stateFile: args.stateFile,
     rules: rules.rules,
     lists: lists.lists,
+    ...(args.idleMs !== undefined ? { idleMs: args.idleMs } : {}),
   });
   try {
     for (;;) {
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
       const r = await pipeline.step();
       // One line per committed poll, so a supervisor (or the kill test) can see progress.
       if (r.lines > 0) process.stdout.write(`committed ${r.lines}\n`);
-      if (stopping && r.lines === 0) break;
+      if (stopping && r.lines === 0 && r.waiting === 0) break;
       if (r.lines === 0) await sleep(args.pollMs ?? 20);
     }
   } finally {

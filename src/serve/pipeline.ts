@@ -1,12 +1,17 @@
 /**
  * The ingestion loop of the self-hosted service (groundwork for issue #4): tail the log folders, parse, run
- * the rules, correlate, and commit what came of it together with the new checkpoint (see state.ts). One call
+ * the rules, correlate, and commit what came of it together with the new resume point (see state.ts). One call
  * of `step()` is one poll; the service calls it on a timer.
  *
- * Order: the lines one poll finds are processed in (time, file, line) order. Log files are written as things
- * happen, so every poll's lines come after the previous poll's, and the detections do not depend on how the
- * lines happened to be grouped into polls; that is what lets a restarted process, which regroups them, arrive
- * at exactly the same detections.
+ * Order across files: each log file is written in time order, but the products write their files
+ * concurrently, and a poll reads one file after another, so it can see a later line of one file before an
+ * earlier line of another that lands just after it was polled. Events therefore wait in a buffer until every
+ * file still being written has moved past their time (the watermark), and are processed in (time, file, line)
+ * order. A file that has written nothing for `idleMs` no longer holds the watermark back (a finished daily log,
+ * a quiet product); that is the one place where wall-clock time enters, and a line written to such a file later
+ * with an older time is processed late rather than never. Waiting lines and each file's progress are part of
+ * the resume point, so a restarted process continues from exactly the same place: its detections do not depend
+ * on how lines fell into polls, nor on when it was killed.
  */
 import type { Detection } from '../core/detection';
 import type { AuditEvent, Product } from '../core/event';
@@ -31,78 +36,116 @@ export interface PipelineOptions {
   readonly rules: readonly CompiledRule[];
   readonly lists: ListSet;
   readonly timezone?: string;
+  /** A file silent for this long stops holding back the watermark (default 2 s). */
+  readonly idleMs?: number;
+  /** The wall clock (default Date.now). */
+  readonly now?: () => number;
 }
 
 export interface StepResult {
   readonly lines: number;
   readonly events: number;
   readonly rejects: number;
+  /** Events read but waiting for other files to move past their time. */
+  readonly waiting: number;
   readonly detections: readonly Detection[];
 }
 
-interface Tailed {
-  readonly source: PipelineSource;
-  readonly tailer: DirectoryTailer;
+/** A line read but not yet processed, kept raw so the resume point can hold it. */
+interface WaitingLine {
+  readonly source: number;
+  readonly path: string;
+  readonly line: number;
+  readonly text: string;
 }
 
+/** Per file: the latest event time read from it. */
+interface FileProgress {
+  readonly path: string;
+  readonly latest: number;
+}
+
+interface ResumeInputs {
+  readonly tails: readonly (TailCheckpoint | null)[];
+  readonly waiting: readonly WaitingLine[];
+  readonly progress: readonly FileProgress[];
+}
+
+interface Parsed {
+  readonly raw: WaitingLine;
+  readonly events: readonly AuditEvent[];
+  readonly rejects: number;
+}
+
+const byTimeFileLine = (a: AuditEvent, b: AuditEvent): number =>
+  a['@timestamp'] - b['@timestamp'] ||
+  (a.ref.file < b.ref.file ? -1 : a.ref.file > b.ref.file ? 1 : 0) ||
+  a.ref.line - b.ref.line ||
+  (a.ref.index ?? 0) - (b.ref.index ?? 0);
+
 export class Pipeline {
+  private readonly now: () => number;
+  private readonly idleMs: number;
+  /** Per file path: latest event time and when (wall clock) it last gave a line. */
+  private readonly files = new Map<string, { latest: number; heardAt: number }>();
+  private waiting: Parsed[] = [];
+
   private constructor(
     private readonly opts: PipelineOptions,
     private readonly state: ServeState,
-    private readonly tailers: readonly Tailed[],
+    private readonly tailers: readonly DirectoryTailer[],
     private readonly engine: Engine,
     private readonly correlator: Correlator,
-  ) {}
+    resumed: ResumeInputs | undefined,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.idleMs = opts.idleMs ?? 2_000;
+    const now = this.now();
+    // Files known before the restart count as active until they have been silent for idleMs from now.
+    for (const f of resumed?.progress ?? []) this.files.set(f.path, { latest: f.latest, heardAt: now });
+    this.waiting = (resumed?.waiting ?? []).map((raw) => this.parse(raw, now));
+  }
 
   /** Opens the state file and resumes from its last commit, or starts from the first line of every file. */
   static open(opts: PipelineOptions): Pipeline {
     const state = new ServeState(opts.stateFile);
     const resume = state.resume();
-    const inputs = (resume?.inputs ?? []) as (TailCheckpoint | null)[];
+    const inputs = resume?.inputs as ResumeInputs | undefined;
     const tailers = opts.sources.map((source, i) => {
-      const checkpoint = inputs[i] ?? undefined;
-      return {
-        source,
-        tailer: new DirectoryTailer({
-          dir: source.dir,
-          match: source.match,
-          ...(checkpoint ? { checkpoint } : {}),
-        }),
-      };
+      const checkpoint = inputs?.tails[i] ?? undefined;
+      return new DirectoryTailer({
+        dir: source.dir,
+        match: source.match,
+        ...(checkpoint ? { checkpoint } : {}),
+      });
     });
     const engineOpts = { rules: opts.rules, lists: opts.lists };
     const engine = resume ? Engine.restore(resume.engine, engineOpts) : new Engine(engineOpts);
     const correlator = resume ? Correlator.restore(resume.correlator) : new Correlator();
-    return new Pipeline(opts, state, tailers, engine, correlator);
+    return new Pipeline(opts, state, tailers, engine, correlator, inputs);
   }
 
   async step(): Promise<StepResult> {
-    const events: AuditEvent[] = [];
+    const now = this.now();
     let lines = 0;
     let rejects = 0;
-    const receivedAt = Date.now();
-    for (const { source, tailer } of this.tailers) {
-      for (const l of await tailer.poll()) {
+    let events = 0;
+    for (let s = 0; s < this.tailers.length; s++) {
+      for (const l of await (this.tailers[s] as DirectoryTailer).poll()) {
         lines++;
-        const out = parseLine(l.text, { file: l.path, line: l.line }, undefined, {
-          timezone: this.opts.timezone,
-          receivedAt,
-          product: source.product,
-        });
-        for (const e of out.events) events.push(e);
-        rejects += out.rejects.length;
+        const p = this.parse({ source: s, path: l.path, line: l.line, text: l.text }, now);
+        events += p.events.length;
+        rejects += p.rejects;
+        if (p.events.length > 0) this.waiting.push(p);
       }
     }
-    events.sort(
-      (a, b) =>
-        a['@timestamp'] - b['@timestamp'] ||
-        (a.ref.file < b.ref.file ? -1 : a.ref.file > b.ref.file ? 1 : 0) ||
-        a.ref.line - b.ref.line ||
-        (a.ref.index ?? 0) - (b.ref.index ?? 0),
-    );
+    const ready = this.takeReady(now);
+    if (lines === 0 && ready.length === 0)
+      return { lines, events, rejects, waiting: this.waiting.length, detections: [] };
+
     const detections: { detection: Detection; incidentId: string }[] = [];
     const touched = new Set<string>();
-    for (const e of events) {
+    for (const e of ready) {
       this.correlator.observe(e);
       for (const d of this.engine.process(e)) {
         const incidentId = this.correlator.add(d);
@@ -110,12 +153,16 @@ export class Pipeline {
         touched.add(incidentId);
       }
     }
-    if (lines === 0) return { lines, events: 0, rejects, detections: [] };
     // The incident id a detection was filed under may since have been merged into another: store the survivor.
     const incidents = [...touched].flatMap((id) => this.correlator.incident(id) ?? []);
     const byDetection = new Map(incidents.flatMap((i) => i.detections.map((d) => [d.id, i.id] as const)));
+    const inputs: ResumeInputs = {
+      tails: this.tailers.map((t) => t.checkpoint()),
+      waiting: this.waiting.map((p) => p.raw),
+      progress: [...this.files].map(([path, f]) => ({ path, latest: f.latest })),
+    };
     this.state.commit({
-      inputs: this.tailers.map((t) => t.tailer.checkpoint()),
+      inputs,
       engine: this.engine.snapshot(),
       correlator: this.correlator.snapshot(),
       detections: detections.map(({ detection }) => ({
@@ -125,7 +172,13 @@ export class Pipeline {
       incidents,
       mergedAway: this.correlator.mergedIds(),
     });
-    return { lines, events: events.length, rejects, detections: detections.map((d) => d.detection) };
+    return {
+      lines,
+      events,
+      rejects,
+      waiting: this.waiting.length,
+      detections: detections.map((d) => d.detection),
+    };
   }
 
   get store(): ServeState {
@@ -133,7 +186,41 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.tailers.map((t) => t.tailer.close()));
+    await Promise.all(this.tailers.map((t) => t.close()));
     this.state.close();
+  }
+
+  private parse(raw: WaitingLine, now: number): Parsed {
+    const out = parseLine(raw.text, { file: raw.path, line: raw.line }, undefined, {
+      timezone: this.opts.timezone,
+      receivedAt: now,
+      product: this.opts.sources[raw.source]?.product,
+    });
+    const f = this.files.get(raw.path);
+    let latest = f?.latest ?? -Infinity;
+    for (const e of out.events) if (e['@timestamp'] > latest) latest = e['@timestamp'];
+    // Any line, even one that makes no event (an access-log request-in line), shows the file is being written.
+    this.files.set(raw.path, { latest, heardAt: now });
+    return { raw, events: out.events, rejects: out.rejects.length };
+  }
+
+  /** The waiting events every active file has moved past, in (time, file, line) order; the rest keep waiting. */
+  private takeReady(now: number): AuditEvent[] {
+    let watermark = Infinity;
+    for (const [path, f] of this.files) {
+      if (now - f.heardAt < this.idleMs) watermark = Math.min(watermark, f.latest);
+      // An idle file's progress is no longer needed: if it is written again, its next line re-enters it.
+      else this.files.delete(path);
+    }
+    // Strictly earlier: a file at the watermark may still write another event with that same time.
+    const ready: AuditEvent[] = [];
+    const keep: Parsed[] = [];
+    for (const p of this.waiting) {
+      const t = Math.max(...p.events.map((e) => e['@timestamp']));
+      if (t < watermark) for (const e of p.events) ready.push(e);
+      else keep.push(p);
+    }
+    this.waiting = keep;
+    return ready.sort(byTimeFileLine);
   }
 }

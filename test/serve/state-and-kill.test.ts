@@ -20,24 +20,40 @@ const lists = loadLists([builtinListsDir()], []).lists;
 const rules = loadRules([builtinRulesDir()], lists).rules;
 
 let dir: string;
-/** Every audit line of a simulated Cloudflare week (DC, 20 background users), in time order: one log file. */
-let lines: string[];
+/** A simulated Cloudflare week (DC, 20 background users): every line of its audit and access logs, in the order
+ *  the products would have written them (by event time; a line that makes no event goes with the next one of
+ *  its file). Replayed into `live/` under the same file names. */
+let units: { file: string; text: string }[];
+/** The folders the pipeline follows under `live/`. */
+const SOURCES = [
+  { dir: 'jira/log/audit', match: '\\.audit\\.log$', product: 'jira' },
+  { dir: 'confluence/log/audit', match: '\\.audit\\.log$', product: 'confluence' },
+  { dir: 'bitbucket/log/audit', match: '\\.audit\\.log$', product: 'bitbucket' },
+  { dir: 'bitbucket/log', match: '^atlassian-bitbucket-access.*\\.log$', product: 'bitbucket' },
+] as const;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulkhead-serve-'));
   const sim = path.join(dir, 'sim');
   const manifest = await simulateCloudflare2023({ format: 'dc', outDir: sim, noise: 20, seed: 20231123 });
   const keyed: { t: number; file: string; line: number; text: string }[] = [];
-  for (const f of manifest.files.filter((x) => x.format === 'dc-audit-file')) {
-    fs.readFileSync(path.join(sim, f.file), 'utf8')
-      .split('\n')
-      .forEach((text, i) => {
-        const e = parseLine(text, { file: f.file, line: i + 1 }).events[0];
-        if (e) keyed.push({ t: e['@timestamp'], file: f.file, line: i + 1, text });
-      });
+  for (const f of manifest.files) {
+    const all = fs.readFileSync(path.join(sim, f.file), 'utf8').split('\n');
+    if (all[all.length - 1] === '') all.pop();
+    let carry = '';
+    all.forEach((text, i) => {
+      const e = parseLine(text, { file: f.file, line: i + 1 }).events[0];
+      if (!e) {
+        carry += `${text}\n`;
+        return;
+      }
+      keyed.push({ t: e['@timestamp'], file: f.file, line: i + 1, text: `${carry}${text}\n` });
+      carry = '';
+    });
+    if (carry !== '') keyed.push({ t: Infinity, file: f.file, line: all.length, text: carry });
   }
   keyed.sort((a, b) => a.t - b.t || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line);
-  lines = keyed.map((k) => k.text);
+  units = keyed.map((k) => ({ file: k.file, text: k.text }));
   // The kill test runs the compiled pipeline.
   ensureBuilt('dist/serve/pipeline-main.js');
 }, 120_000);
@@ -47,16 +63,24 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 function liveDir(): string {
   const logs = path.join(dir, 'live');
   fs.rmSync(logs, { recursive: true, force: true });
-  fs.mkdirSync(logs);
+  for (const s of SOURCES) fs.mkdirSync(path.join(logs, s.dir), { recursive: true });
   return logs;
 }
 
-/** The detections of one uninterrupted run over the whole log. */
+const sources = (logs: string) =>
+  SOURCES.map((s) => ({ dir: path.join(logs, s.dir), match: new RegExp(s.match), product: s.product }));
+
+function writeAll(logs: string, upTo = units.length): void {
+  for (const u of units.slice(0, upTo)) fs.appendFileSync(path.join(logs, u.file), u.text);
+}
+
+/** The detections of one uninterrupted run over the whole logs. */
 async function reference(): Promise<string[]> {
   const logs = liveDir();
-  fs.writeFileSync(path.join(logs, 'all.audit.log'), `${lines.join('\n')}\n`);
+  writeAll(logs);
   const stateFile = path.join(dir, `ref-${Date.now()}.db`);
-  const p = Pipeline.open({ sources: [{ dir: logs, match: /\.audit\.log$/ }], stateFile, rules, lists });
+  // idleMs 0: every file is complete, none holds the watermark back.
+  const p = Pipeline.open({ sources: sources(logs), stateFile, rules, lists, idleMs: 0 });
   while ((await p.step()).lines > 0);
   const ids = p.store.detectionIds();
   await p.close();
@@ -66,16 +90,11 @@ async function reference(): Promise<string[]> {
 describe('ServeState', () => {
   it('stores a detection once however often it is committed, keeps the last resume point, drops merged incidents', async () => {
     const file = path.join(dir, 'unit.db');
-    const logs = fs.mkdtempSync(path.join(dir, 'unit-'));
-    fs.writeFileSync(path.join(logs, 'all.audit.log'), `${lines.slice(0, 400).join('\n')}\n`);
-    const p = Pipeline.open({
-      sources: [{ dir: logs, match: /\.audit\.log$/ }],
-      stateFile: file,
-      rules,
-      lists,
-    });
+    const logs = liveDir();
+    writeAll(logs);
+    const p = Pipeline.open({ sources: sources(logs), stateFile: file, rules, lists, idleMs: 0 });
     const r = await p.step();
-    expect(r.lines).toBe(400);
+    expect(r.lines).toBeGreaterThanOrEqual(units.length);
     expect(r.detections.length).toBeGreaterThan(0);
     await p.close();
     const s = new ServeState(file);
@@ -97,14 +116,17 @@ describe('Pipeline', () => {
   it('resumed from its state file, continues exactly as one that never stopped', async () => {
     const expected = await reference();
     const logs = liveDir();
-    const log = path.join(logs, 'all.audit.log');
     const stateFile = path.join(dir, 'resume-state.db');
-    for (let i = 0; i < lines.length; i += 700) {
-      fs.appendFileSync(log, `${lines.slice(i, i + 700).join('\n')}\n`);
-      const p = Pipeline.open({ sources: [{ dir: logs, match: /\.audit\.log$/ }], stateFile, rules, lists });
+    for (let i = 0; i < units.length; i += 700) {
+      for (const u of units.slice(i, i + 700)) fs.appendFileSync(path.join(logs, u.file), u.text);
+      // A clock that never moves: no file goes idle, so events wait for the watermark across restarts.
+      const p = Pipeline.open({ sources: sources(logs), stateFile, rules, lists, now: () => 0 });
       await p.step();
       await p.close();
     }
+    const last = Pipeline.open({ sources: sources(logs), stateFile, rules, lists, idleMs: 0 });
+    await last.step();
+    await last.close();
     const s = new ServeState(stateFile);
     expect(s.detectionIds()).toEqual(expected);
     s.close();
@@ -114,14 +136,14 @@ describe('Pipeline', () => {
     const expected = await reference();
     expect(expected.length).toBeGreaterThan(10);
     const logs = liveDir();
-    const log = path.join(logs, 'all.audit.log');
     const stateFile = path.join(dir, 'kill-state.db');
     const stopFile = path.join(dir, 'kill-stop');
     const args = JSON.stringify({
-      sources: [{ dir: logs, match: '\\.audit\\.log$' }],
+      sources: SOURCES.map((s) => ({ ...s, dir: path.join(logs, s.dir) })),
       stateFile,
       stopFile,
       pollMs: 5,
+      idleMs: 1_500,
     });
     const start = (): ChildProcess =>
       spawn(process.execPath, [path.join(REPO, 'dist/serve/pipeline-main.js'), args], {
@@ -148,13 +170,12 @@ describe('Pipeline', () => {
         child = start();
       }
     })();
-    // Written in pieces, sometimes ending mid-line, as a product writes its log.
-    const text = `${lines.join('\n')}\n`;
-    for (let at = 0; at < text.length;) {
-      const n = 2_000 + Math.floor(Math.random() * 10_000);
-      fs.appendFileSync(log, text.slice(at, at + n));
-      at += n;
-      await sleep(10);
+    // The products write their logs concurrently, line by line in time order.
+    for (let i = 0; i < units.length;) {
+      const n = 10 + Math.floor(Math.random() * 40);
+      for (const u of units.slice(i, i + n)) fs.appendFileSync(path.join(logs, u.file), u.text);
+      i += n;
+      await sleep(25);
     }
     stopped = true;
     await killer;
