@@ -75,6 +75,8 @@ interface Parsed {
   readonly raw: WaitingLine;
   readonly events: readonly AuditEvent[];
   readonly rejects: number;
+  /** The latest time among `events` (-Infinity without events). */
+  readonly latest: number;
 }
 
 const byTimeFileLine = (a: AuditEvent, b: AuditEvent): number =>
@@ -196,12 +198,14 @@ export class Pipeline {
       receivedAt: now,
       product: this.opts.sources[raw.source]?.product,
     });
-    const f = this.files.get(raw.path);
-    let latest = f?.latest ?? -Infinity;
+    let latest = -Infinity;
     for (const e of out.events) if (e['@timestamp'] > latest) latest = e['@timestamp'];
     // Any line, even one that makes no event (an access-log request-in line), shows the file is being written.
-    this.files.set(raw.path, { latest, heardAt: now });
-    return { raw, events: out.events, rejects: out.rejects.length };
+    this.files.set(raw.path, {
+      latest: Math.max(latest, this.files.get(raw.path)?.latest ?? -Infinity),
+      heardAt: now,
+    });
+    return { raw, events: out.events, rejects: out.rejects.length, latest };
   }
 
   /** The waiting events every active file has moved past, in (time, file, line) order; the rest keep waiting. */
@@ -216,8 +220,7 @@ export class Pipeline {
     const ready: AuditEvent[] = [];
     const keep: Parsed[] = [];
     for (const p of this.waiting) {
-      const t = Math.max(...p.events.map((e) => e['@timestamp']));
-      if (t < watermark) for (const e of p.events) ready.push(e);
+      if (p.latest < watermark) for (const e of p.events) ready.push(e);
       else keep.push(p);
     }
     this.waiting = keep;

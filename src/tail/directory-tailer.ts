@@ -234,13 +234,7 @@ export class DirectoryTailer {
         // No newline within maxLineBytes: return the start of the line and skip to its end.
         const end = await findNewline(t.fh, t.offset + bytesRead, size);
         if (end < 0) return; // still being written: wait for its end
-        t.line++;
-        out.push({
-          path: t.path,
-          line: t.line,
-          text: trimCr(buf.toString('utf8', 0, Math.min(300, bytesRead))),
-          overlong: true,
-        });
+        this.emit(t, buf, 0, bytesRead, out, true);
         t.offset = end + 1;
         continue;
       }
@@ -251,13 +245,22 @@ export class DirectoryTailer {
     }
   }
 
-  private emit(t: Tracked, buf: Buffer, start: number, end: number, out: TailedLine[]): void {
+  /** Returns the line `buf[start, end)`; one over maxLineBytes (or `cut`, when its end lies beyond `buf`) comes
+   *  back as its first 300 bytes, flagged. */
+  private emit(
+    t: Tracked,
+    buf: Buffer,
+    start: number,
+    end: number,
+    out: TailedLine[],
+    cut = end - start > this.maxLine,
+  ): void {
     t.line++;
-    if (end - start > this.maxLine) {
+    if (cut) {
       out.push({
         path: t.path,
         line: t.line,
-        text: trimCr(buf.toString('utf8', start, start + 300)),
+        text: trimCr(buf.toString('utf8', start, Math.min(end, start + 300))),
         overlong: true,
       });
       return;
