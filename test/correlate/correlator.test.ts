@@ -211,23 +211,34 @@ describe('Correlator', () => {
   });
 });
 
+/** The Cloudflare attacker address as an IOC list, and the rule that links identities seen at it. */
+const IOC_IPS = {
+  name: 'ioc-ips',
+  description: '',
+  kind: 'cidr',
+  entries: ['193.142.58.126/32'],
+  sources: [],
+} as const;
+const iocIpRule = (l: ListSet) =>
+  rule(
+    {
+      id: 'ioc-ip-activity',
+      category: 'ioc-match',
+      severity: 'critical',
+      detection: { ioc: { 'source.ip|list': 'ioc-ips' }, condition: 'ioc' },
+      suppress: '1h',
+      links_source: true,
+    },
+    l,
+  );
+
 describe('identities at one attacker address (links_source)', () => {
   const iocLists = new ListSet([
-    { name: 'ioc-ips', description: '', kind: 'cidr', entries: ['193.142.58.126/32'], sources: [] },
+    IOC_IPS,
     { name: 'tor-exits', description: '', kind: 'cidr', entries: ['185.220.101.0/24'], sources: [] },
   ]);
   const linkRules = [
-    rule(
-      {
-        id: 'ioc-ip-activity',
-        category: 'ioc-match',
-        severity: 'critical',
-        detection: { ioc: { 'source.ip|list': 'ioc-ips' }, condition: 'ioc' },
-        suppress: '1h',
-        links_source: true,
-      },
-      iocLists,
-    ),
+    iocIpRule(iocLists),
     rule(
       {
         id: 'tor-exit-activity',
@@ -341,22 +352,9 @@ describe('detections keyed by source address', () => {
 describe('snapshot and restore', () => {
   const iocLists = new ListSet([
     { name: 'service-account-patterns', description: '', kind: 'glob', entries: ['svc-*'], sources: [] },
-    { name: 'ioc-ips', description: '', kind: 'cidr', entries: ['193.142.58.126/32'], sources: [] },
+    IOC_IPS,
   ]);
-  const allRules = [
-    ...rules,
-    rule(
-      {
-        id: 'ioc-ip-activity',
-        category: 'ioc-match',
-        severity: 'critical',
-        detection: { ioc: { 'source.ip|list': 'ioc-ips' }, condition: 'ioc' },
-        suppress: '1h',
-        links_source: true,
-      },
-      iocLists,
-    ),
-  ];
+  const allRules = [...rules, iocIpRule(iocLists)];
   // Made once: `ev` numbers raw lines afresh on every call, and detection ids follow the lines.
   const EVENTS: AuditEvent[] = [
     ...cloudflare(),
