@@ -14,6 +14,8 @@ export const ACTION_KINDS = [
   'revoke-tokens',
   'block-merges',
   'unblock-merges',
+  'revoke-permissions',
+  'restore-permissions',
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
@@ -28,7 +30,9 @@ export type ContainmentAction =
   | (Base & { readonly kind: 'remove-from-group' | 'add-to-group'; readonly group: string })
   | (Base & { readonly kind: Exclude<ActionKind, 'remove-from-group' | 'add-to-group'> });
 
-/** What undoes an action, or why nothing can: a revoked token is gone, its owner has to create a new one. */
+/** What undoes an action, or why nothing can (`restore-permissions` puts back exactly the grants that
+ *  `revoke-permissions` removed: the executor returns them as the revocation's result, and gets that record
+ *  back when asked to undo it): a revoked token is gone, its owner has to create a new one. */
 export function inverse(a: ContainmentAction): ContainmentAction | { readonly impossible: string } {
   switch (a.kind) {
     case 'remove-from-group':
@@ -43,6 +47,10 @@ export function inverse(a: ContainmentAction): ContainmentAction | { readonly im
       return { ...a, kind: 'unblock-merges' };
     case 'unblock-merges':
       return { ...a, kind: 'block-merges' };
+    case 'revoke-permissions':
+      return { ...a, kind: 'restore-permissions' };
+    case 'restore-permissions':
+      return { ...a, kind: 'revoke-permissions' };
     case 'revoke-tokens':
       return { impossible: 'revoked tokens cannot be restored; the owner creates new ones' };
   }

@@ -22,7 +22,14 @@ import { atLeast, type Severity } from '../core/severity';
 import { actionKey, inverse, type ContainmentAction } from './action';
 
 /** Actions a policy may ask for (their inverses are for undo only). */
-export type PolicyAction = 'remove-from-admin-groups' | 'suspend-account' | 'revoke-tokens' | 'block-merges';
+export type PolicyAction =
+  | 'remove-from-admin-groups'
+  | 'suspend-account'
+  | 'revoke-tokens'
+  | 'block-merges'
+  /** Project and repository permissions granted to the user directly (Bitbucket DC, where there is no merge
+   *  check to block with and no REST call that deactivates a user). */
+  | 'revoke-permissions';
 
 export interface ResponsePolicy {
   /** Incidents at or above this severity are contained automatically; below it nothing is planned. */
@@ -47,7 +54,12 @@ export interface Directory {
 
 /** Carries an action out in the product; throws with the product's answer when it could not. */
 export interface Executor {
-  run(action: ContainmentAction): Promise<void>;
+  /**
+   * Returns what the product answered, kept as the record's `result`. An action whose undo needs to know what
+   * it changed (the grants a `revoke-permissions` removed) returns that here, as text the executor can read
+   * back: when undoing, `undoOf` is the record of the action being undone.
+   */
+  run(action: ContainmentAction, undoOf?: ActionRecord): Promise<string | undefined>;
 }
 
 export type RecordState = 'done' | 'failed' | 'dry-run' | 'awaiting-approval' | 'skipped' | 'undone';
@@ -159,8 +171,9 @@ export class Responder {
     const r = await this.need(id, 'done');
     const inv = inverse(r.action);
     if ('impossible' in inv) throw new Error(`cannot undo ${actionKey(r.action)}: ${inv.impossible}`);
+    let answer: string | undefined;
     try {
-      await this.ports.executor.run(inv);
+      answer = await this.ports.executor.run(inv, r);
     } catch (err) {
       throw new Error(`undo of ${actionKey(r.action)} failed: ${(err as Error).message}`, { cause: err });
     }
@@ -168,7 +181,7 @@ export class Responder {
       ...r,
       state: 'undone',
       at: this.ports.now(),
-      result: `undone: ${actionKey(inv)}`,
+      result: `undone: ${actionKey(inv)}${answer ? ` (${answer})` : ''}`,
       by,
     };
     await this.ports.log.put(rec);
@@ -189,7 +202,7 @@ export class Responder {
         if (kind === 'remove-from-admin-groups') {
           for (const group of await this.ports.directory.adminGroupsOf(identity, product))
             out.push({ kind: 'remove-from-group', identity, product, group });
-        } else if (kind === 'block-merges') {
+        } else if (kind === 'block-merges' || kind === 'revoke-permissions') {
           if (product === 'bitbucket') out.push({ kind, identity, product });
         } else {
           out.push({ kind, identity, product });
@@ -242,8 +255,15 @@ export class Responder {
   private async run(r: ActionRecord, reason: string, by?: string): Promise<ActionRecord> {
     let rec: ActionRecord;
     try {
-      await this.ports.executor.run(r.action);
-      rec = { ...r, state: 'done', reason, at: this.ports.now(), ...(by ? { by } : {}) };
+      const answer = await this.ports.executor.run(r.action);
+      rec = {
+        ...r,
+        state: 'done',
+        reason,
+        at: this.ports.now(),
+        ...(answer !== undefined ? { result: answer } : {}),
+        ...(by ? { by } : {}),
+      };
     } catch (err) {
       rec = {
         ...r,

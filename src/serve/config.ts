@@ -102,7 +102,7 @@ export const ServeConfigSchema = z
           .object({
             minSeverity: z.enum(SEVERITIES).default('critical'),
             actions: z
-              .array(z.enum(['remove-from-admin-groups', 'suspend-account', 'revoke-tokens', 'block-merges']))
+              .array(z.enum(['remove-from-admin-groups', 'suspend-account', 'revoke-tokens', 'block-merges', 'revoke-permissions']))
               .min(1)
               .default(['remove-from-admin-groups', 'suspend-account']),
             dryRunRules: z.array(z.string()).default([]),

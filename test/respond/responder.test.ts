@@ -10,7 +10,12 @@ import type { Product } from '../../src/core/event';
 import type { Incident } from '../../src/core/incident';
 import { runHunt } from '../../src/hunt';
 import { actionKey, inverse, type ContainmentAction } from '../../src/respond/action';
-import { MemoryActionLog, Responder, type ResponsePolicy } from '../../src/respond/responder';
+import {
+  MemoryActionLog,
+  Responder,
+  type ActionRecord,
+  type ResponsePolicy,
+} from '../../src/respond/responder';
 import { simulateCloudflare2023 } from '../../src/scenarios';
 
 /** A site: group members per product, suspended and token-less accounts, repositories blocking merges. */
@@ -19,6 +24,8 @@ class Site {
   readonly suspended = new Set<string>();
   readonly tokensRevoked = new Set<string>();
   readonly mergeBlocked = new Set<string>();
+  /** Direct repository grants per `product:user`, as `repo:permission`. */
+  readonly grants = new Map<string, string[]>();
   readonly calls: string[] = [];
   /** Everyone an action was run against. */
   readonly touched = new Set<string>();
@@ -40,7 +47,7 @@ class Site {
       Promise.resolve(this.groups.get(`${product}:${group}`)?.size ?? 0),
   };
   readonly executor = {
-    run: (a: ContainmentAction): Promise<void> => {
+    run: (a: ContainmentAction, undoOf?: ActionRecord): Promise<string | undefined> => {
       this.calls.push(actionKey(a));
       if (this.failNext !== undefined) {
         const msg = this.failNext;
@@ -72,8 +79,17 @@ class Site {
         case 'unblock-merges':
           this.mergeBlocked.delete(key);
           break;
+        case 'revoke-permissions': {
+          // Like the Bitbucket DC executor: the answer lists what was removed, so the undo can put it back.
+          const removed = this.grants.get(key) ?? [];
+          this.grants.set(key, []);
+          return Promise.resolve(JSON.stringify(removed));
+        }
+        case 'restore-permissions':
+          this.grants.set(key, JSON.parse(undoOf?.result ?? '[]') as string[]);
+          break;
       }
-      return Promise.resolve();
+      return Promise.resolve(undefined);
     },
   };
 }
@@ -252,6 +268,20 @@ describe('Responder', () => {
     expect(
       inverse({ kind: 'block-merges', identity: { kind: 'human' }, product: 'bitbucket' }),
     ).toMatchObject({ kind: 'unblock-merges' });
+  });
+
+  it('puts back exactly the grants a permission revocation removed, from the revocation record', async () => {
+    const { site, responder } = setup({ actions: ['revoke-permissions'] });
+    site.grants.set('bitbucket:svc-smartsheet', ['PRJ/api:REPO_WRITE', 'PRJ/web:REPO_ADMIN']);
+    const [revoked] = await responder.respond(incident());
+    expect(revoked).toMatchObject({
+      state: 'done',
+      result: '["PRJ/api:REPO_WRITE","PRJ/web:REPO_ADMIN"]',
+    });
+    expect(site.grants.get('bitbucket:svc-smartsheet')).toEqual([]);
+    const undone = await responder.undo(revoked!.id, 'bob');
+    expect(undone.result).toBe('undone: restore-permissions bitbucket:svc-smartsheet');
+    expect(site.grants.get('bitbucket:svc-smartsheet')).toEqual(['PRJ/api:REPO_WRITE', 'PRJ/web:REPO_ADMIN']);
   });
 
   it('refuses a policy with a negative or fractional hourly cap', () => {
