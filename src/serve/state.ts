@@ -10,7 +10,8 @@
  */
 import Database from 'better-sqlite3';
 import type { Detection } from '../core/detection';
-import type { Incident } from '../core/incident';
+import type { Incident, IncidentStatus } from '../core/incident';
+import type { ActionLog, ActionRecord, RecordState } from '../respond/responder';
 
 const SCHEMA_VERSION = 1;
 
@@ -52,6 +53,14 @@ export class ServeState {
       CREATE TABLE IF NOT EXISTS incidents (
         id TEXT PRIMARY KEY, severity TEXT NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,
         title TEXT NOT NULL, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS incident_status (
+        id TEXT PRIMARY KEY, status TEXT NOT NULL, note TEXT NOT NULL, by TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS actions (
+        id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, json TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS actions_incident ON actions(incident_id);
+      -- When actions ran (automatically or by approval), for the hourly cap; an undo does not free a slot.
+      CREATE TABLE IF NOT EXISTS action_runs (action_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS action_runs_at ON action_runs(at);
     `);
     const version = this.meta('schema');
     if (version !== undefined && version !== String(SCHEMA_VERSION)) {
@@ -90,6 +99,40 @@ export class ServeState {
     });
   }
 
+  /** The open database, for the stores that keep their own tables in the same file (notifications, auth). */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  /** The action log of the response core, in this file. */
+  actionLog(): SqliteActionLog {
+    return new SqliteActionLog(this.db);
+  }
+
+  /** An incident as stored, with the status a person gave it. */
+  incident(id: string): Incident | undefined {
+    const row = this.db.prepare('SELECT json FROM incidents WHERE id = ?').get(id) as
+      | { json: string }
+      | undefined;
+    return row ? this.withStatus(JSON.parse(row.json) as Incident) : undefined;
+  }
+
+  /** Acknowledge or resolve an incident (or reopen it); the note and who did it are kept. */
+  setStatus(id: string, status: IncidentStatus, note: string, by: string, at: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO incident_status (id, status, note, by, at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, note = excluded.note, by = excluded.by, at = excluded.at`,
+      )
+      .run(id, status, note, by, at);
+  }
+
+  statusOf(id: string): { status: IncidentStatus; note: string; by: string; at: number } | undefined {
+    return this.db.prepare('SELECT status, note, by, at FROM incident_status WHERE id = ?').get(id) as
+      | { status: IncidentStatus; note: string; by: string; at: number }
+      | undefined;
+  }
+
   /** The state of the last commit, or undefined on a new file. */
   resume(): Resume | undefined {
     const v = this.meta('resume');
@@ -109,7 +152,12 @@ export class ServeState {
   incidents(): Incident[] {
     return (
       this.db.prepare('SELECT json FROM incidents ORDER BY first_at, id').all() as { json: string }[]
-    ).map((r) => JSON.parse(r.json) as Incident);
+    ).map((r) => this.withStatus(JSON.parse(r.json) as Incident));
+  }
+
+  private withStatus(i: Incident): Incident {
+    const s = this.statusOf(i.id);
+    return s ? { ...i, status: s.status } : i;
   }
 
   close(): void {
@@ -120,5 +168,57 @@ export class ServeState {
     const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
       { value: string } | undefined;
     return row?.value;
+  }
+}
+
+/** The response core's action log in the service's SQLite file: records survive restarts, so a restarted
+ *  service neither repeats an action nor forgets that it is waiting for approval. */
+export class SqliteActionLog implements ActionLog {
+  private readonly getStmt: Database.Statement;
+  private readonly putTx: (r: ActionRecord) => void;
+  private readonly countStmt: Database.Statement;
+  private readonly byIncidentStmt: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.getStmt = db.prepare('SELECT json FROM actions WHERE id = ?');
+    this.countStmt = db.prepare('SELECT count(*) AS n FROM action_runs WHERE at >= ?');
+    this.byIncidentStmt = db.prepare('SELECT json FROM actions WHERE incident_id = ? ORDER BY rowid');
+    const upsert = db.prepare(
+      `INSERT INTO actions (id, incident_id, state, at, json) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET state = excluded.state, at = excluded.at, json = excluded.json`,
+    );
+    const ran = db.prepare('INSERT OR IGNORE INTO action_runs (action_id, at) VALUES (?, ?)');
+    const ranState = (s: RecordState) => s === 'done' || s === 'failed';
+    this.putTx = db.transaction((r: ActionRecord) => {
+      upsert.run(r.id, r.incidentId, r.state, r.at, JSON.stringify(r));
+      if (ranState(r.state)) ran.run(r.id, r.at);
+    });
+  }
+
+  get(id: string): Promise<ActionRecord | undefined> {
+    const row = this.getStmt.get(id) as { json: string } | undefined;
+    return Promise.resolve(row ? (JSON.parse(row.json) as ActionRecord) : undefined);
+  }
+
+  put(record: ActionRecord): Promise<void> {
+    this.putTx(record);
+    return Promise.resolve();
+  }
+
+  countRunSince(since: number): Promise<number> {
+    return Promise.resolve((this.countStmt.get(since) as { n: number }).n);
+  }
+
+  /** Every record of one incident, in the order first decided. */
+  forIncident(incidentId: string): ActionRecord[] {
+    return (this.byIncidentStmt.all(incidentId) as { json: string }[]).map(
+      (r) => JSON.parse(r.json) as ActionRecord,
+    );
+  }
+
+  all(): ActionRecord[] {
+    return (this.db.prepare('SELECT json FROM actions ORDER BY rowid').all() as { json: string }[]).map(
+      (r) => JSON.parse(r.json) as ActionRecord,
+    );
   }
 }
