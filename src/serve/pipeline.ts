@@ -15,6 +15,7 @@
  */
 import type { Detection } from '../core/detection';
 import type { AuditEvent, Product } from '../core/event';
+import type { Incident } from '../core/incident';
 import { Correlator } from '../correlate';
 import { Engine } from '../engine';
 import type { ListSet } from '../lists/list-set';
@@ -49,6 +50,8 @@ export interface StepResult {
   /** Events read but waiting for other files to move past their time. */
   readonly waiting: number;
   readonly detections: readonly Detection[];
+  /** The incidents this poll created or changed, as stored. */
+  readonly incidents: readonly Incident[];
 }
 
 /** A line read but not yet processed, kept raw so the resume point can hold it. */
@@ -143,7 +146,7 @@ export class Pipeline {
     }
     const ready = this.takeReady(now);
     if (lines === 0 && ready.length === 0)
-      return { lines, events, rejects, waiting: this.waiting.length, detections: [] };
+      return { lines, events, rejects, waiting: this.waiting.length, detections: [], incidents: [] };
 
     const detections: { detection: Detection; incidentId: string }[] = [];
     const touched = new Set<string>();
@@ -180,6 +183,7 @@ export class Pipeline {
       rejects,
       waiting: this.waiting.length,
       detections: detections.map((d) => d.detection),
+      incidents,
     };
   }
 

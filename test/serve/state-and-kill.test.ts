@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadLists, loadRules } from '../../src/engine';
 import { builtinListsDir, builtinRulesDir } from '../../src/hunt/paths';
-import { parseLine } from '../../src/parsers';
 import { simulateCloudflare2023 } from '../../src/scenarios';
+import { replayUnits, type ReplayUnit } from '../../src/scenarios/replay';
 import { Pipeline } from '../../src/serve/pipeline';
 import { ServeState } from '../../src/serve/state';
 import { ensureBuilt, REPO } from '../support/build';
@@ -23,7 +23,7 @@ let dir: string;
 /** A simulated Cloudflare week (DC, 20 background users): every line of its audit and access logs, in the order
  *  the products would have written them (by event time; a line that makes no event goes with the next one of
  *  its file). Replayed into `live/` under the same file names. */
-let units: { file: string; text: string }[];
+let units: ReplayUnit[];
 /** The folders the pipeline follows under `live/`. */
 const SOURCES = [
   { dir: 'jira/log/audit', match: '\\.audit\\.log$', product: 'jira' },
@@ -36,24 +36,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulkhead-serve-'));
   const sim = path.join(dir, 'sim');
   const manifest = await simulateCloudflare2023({ format: 'dc', outDir: sim, noise: 20, seed: 20231123 });
-  const keyed: { t: number; file: string; line: number; text: string }[] = [];
-  for (const f of manifest.files) {
-    const all = fs.readFileSync(path.join(sim, f.file), 'utf8').split('\n');
-    if (all[all.length - 1] === '') all.pop();
-    let carry = '';
-    all.forEach((text, i) => {
-      const e = parseLine(text, { file: f.file, line: i + 1 }).events[0];
-      if (!e) {
-        carry += `${text}\n`;
-        return;
-      }
-      keyed.push({ t: e['@timestamp'], file: f.file, line: i + 1, text: `${carry}${text}\n` });
-      carry = '';
-    });
-    if (carry !== '') keyed.push({ t: Infinity, file: f.file, line: all.length, text: carry });
-  }
-  keyed.sort((a, b) => a.t - b.t || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line);
-  units = keyed.map((k) => ({ file: k.file, text: k.text }));
+  units = replayUnits(manifest, sim);
   // The kill test runs the compiled pipeline.
   ensureBuilt('dist/serve/pipeline-main.js');
 }, 120_000);
