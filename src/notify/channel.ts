@@ -97,7 +97,8 @@ export function statusError(
   if (status >= 200 && status < 300) return undefined;
   const snippet = body.trim().slice(0, 200).replace(/\s+/g, ' ');
   const msg = `${where}: HTTP ${status}${snippet ? `: ${snippet}` : ''}`;
-  if (status === 429 || status >= 500) return new DeliveryError(msg, true, retryAfterMs(retryAfter, now), status);
+  if (status === 429 || status >= 500)
+    return new DeliveryError(msg, true, retryAfterMs(retryAfter, now), status);
   return new DeliveryError(msg, false, undefined, status);
 }
 

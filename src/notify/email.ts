@@ -4,7 +4,14 @@
  */
 import nodemailer from 'nodemailer';
 import { utc } from '../report/format';
-import { DeliveryError, networkError, scrub, type Channel, type SendContext, type SendResult } from './channel';
+import {
+  DeliveryError,
+  networkError,
+  scrub,
+  type Channel,
+  type SendContext,
+  type SendResult,
+} from './channel';
 import { htmlEscape } from './escape';
 import { actionText, headline, plainLines, timelineWithGap, type NotificationMessage } from './message';
 
@@ -118,7 +125,12 @@ export class EmailChannel implements Channel {
 
 /** SMTP failures: 4xx replies and connection problems are retried; 5xx replies (auth refused, recipient
  *  unknown) are final. Messages are scrubbed of the password. */
-function smtpError(err: unknown, where: string, signal: AbortSignal, secrets: readonly string[]): DeliveryError {
+function smtpError(
+  err: unknown,
+  where: string,
+  signal: AbortSignal,
+  secrets: readonly string[],
+): DeliveryError {
   if (err instanceof DeliveryError) return err;
   const e = err as { responseCode?: unknown; code?: unknown; response?: unknown; message?: unknown };
   if (typeof e.responseCode === 'number') {
@@ -127,6 +139,9 @@ function smtpError(err: unknown, where: string, signal: AbortSignal, secrets: re
   }
   if (e.code === 'EAUTH') return new DeliveryError(`${where}: authentication failed`, false);
   if (e.code === 'ETLS' && !signal.aborted)
-    return new DeliveryError(`${where}: TLS failed (${scrub(String(e.message ?? ''), secrets).slice(0, 200)})`, false);
+    return new DeliveryError(
+      `${where}: TLS failed (${scrub(String(e.message ?? ''), secrets).slice(0, 200)})`,
+      false,
+    );
   return networkError(err, where, signal);
 }

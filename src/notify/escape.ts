@@ -33,7 +33,10 @@ const WIKI_SPECIAL = /[{}[\]|*_?\-+^~!#()]/g;
  * stripped when the message is built).
  */
 export function wikiEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/\\/g, '&#92;').replace(WIKI_SPECIAL, (c) => `\\${c}`);
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/\\/g, '&#92;')
+    .replace(WIKI_SPECIAL, (c) => `\\${c}`);
 }
 
 /** Text for a `{noformat}` block: only the closing tag means anything inside, so it is broken up. */

@@ -16,7 +16,14 @@ export * from './message';
 export { Outbox, type DeliveryState, type DrainResult, type OutboxEntry, type OutboxOptions } from './outbox';
 export { SlackChannel, slackPayload } from './slack';
 export { TeamsChannel, teamsPayload, adaptiveCard } from './teams';
-export { WebhookChannel, webhookBody, signature, verifySignature, deliveryId, NOTIFICATION_SCHEMA } from './webhook';
+export {
+  WebhookChannel,
+  webhookBody,
+  signature,
+  verifySignature,
+  deliveryId,
+  NOTIFICATION_SCHEMA,
+} from './webhook';
 export { EmailChannel, emailSubject, emailText, emailHtml, type EmailOptions } from './email';
 export { JiraChannel, jiraSummary, jiraWiki, type JiraOptions } from './jira';
 

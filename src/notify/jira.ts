@@ -76,7 +76,13 @@ export class JiraChannel implements Channel {
       description: jiraWiki(m),
       labels: [...(this.o.labels ?? ['bulkhead'])],
     };
-    const r = await postJson(`${this.base}/rest/api/2/issue`, JSON.stringify({ fields }), headers, ctx, this.secrets);
+    const r = await postJson(
+      `${this.base}/rest/api/2/issue`,
+      JSON.stringify({ fields }),
+      headers,
+      ctx,
+      this.secrets,
+    );
     let key: unknown;
     try {
       key = (JSON.parse(r.body) as { key?: unknown }).key;

@@ -260,7 +260,12 @@ export function timelineWithGap(m: NotificationMessage): (MessageTimelineLine | 
 
 /** The whole message as plain text lines (email body, fallback text). */
 export function plainLines(m: NotificationMessage): string[] {
-  const out = [headline(m), '', `Actor:    ${m.actorLabel}`, `Period:   ${utc(m.firstAt)} .. ${utc(m.lastAt)}`];
+  const out = [
+    headline(m),
+    '',
+    `Actor:    ${m.actorLabel}`,
+    `Period:   ${utc(m.firstAt)} .. ${utc(m.lastAt)}`,
+  ];
   out.push(`Incident: ${m.incidentId} (${m.status})`);
   if (m.url) out.push(`Console:  ${m.url}`);
   if (m.identities.length > 0) {

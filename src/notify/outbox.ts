@@ -186,7 +186,18 @@ export class Outbox {
     let added = 0;
     this.db.transaction(() => {
       for (const name of this.channels.keys())
-        added += ins.run(m.incidentId, m.version, name, m.change, m.severity, m.title, json, now, now, now).changes;
+        added += ins.run(
+          m.incidentId,
+          m.version,
+          name,
+          m.change,
+          m.severity,
+          m.title,
+          json,
+          now,
+          now,
+          now,
+        ).changes;
     })();
     return added;
   }
@@ -263,7 +274,9 @@ export class Outbox {
       if (final) {
         const why = e.retryable ? `${reason} (gave up after ${attempt} attempts)` : reason;
         this.db
-          .prepare(`UPDATE notify_outbox SET state = 'failed', attempts = ?, updated_at = ?, last_error = ? WHERE seq = ?`)
+          .prepare(
+            `UPDATE notify_outbox SET state = 'failed', attempts = ?, updated_at = ?, last_error = ? WHERE seq = ?`,
+          )
           .run(attempt, at, why, row.seq);
         this.opts.log?.(`notify ${row.channel} ${row.incident_id} ${row.version}: failed: ${why}`);
         return 'failed';
@@ -271,7 +284,9 @@ export class Outbox {
       const backoff = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1));
       const wait = Math.min(this.maxBackoffMs, Math.max(backoff, e.retryAfterMs ?? 0));
       this.db
-        .prepare(`UPDATE notify_outbox SET attempts = ?, updated_at = ?, next_at = ?, last_error = ? WHERE seq = ?`)
+        .prepare(
+          `UPDATE notify_outbox SET attempts = ?, updated_at = ?, next_at = ?, last_error = ? WHERE seq = ?`,
+        )
         .run(attempt, at, at + wait, reason, row.seq);
       this.opts.log?.(
         `notify ${row.channel} ${row.incident_id} ${row.version}: attempt ${attempt} failed, retry in ${Math.round(wait / 1000)} s: ${reason}`,
@@ -295,7 +310,9 @@ export class Outbox {
   /** Every notification of an incident, in the order enqueued, with its delivery state. */
   history(incidentId: string): OutboxEntry[] {
     return (
-      this.db.prepare('SELECT * FROM notify_outbox WHERE incident_id = ? ORDER BY seq').all(incidentId) as Row[]
+      this.db
+        .prepare('SELECT * FROM notify_outbox WHERE incident_id = ? ORDER BY seq')
+        .all(incidentId) as Row[]
     ).map(entry);
   }
 
@@ -310,8 +327,7 @@ export class Outbox {
   /** The message a row carries (what was, or will be, sent). */
   message(seq: number): NotificationMessage | undefined {
     const r = this.db.prepare('SELECT message FROM notify_outbox WHERE seq = ?').get(seq) as
-      | { message: string }
-      | undefined;
+      { message: string } | undefined;
     return r ? (JSON.parse(r.message) as NotificationMessage) : undefined;
   }
 }

@@ -9,6 +9,7 @@ import {
   actionText,
   changeSuffix,
   headline,
+  text,
   timelineWithGap,
   type NotificationMessage,
 } from './message';
@@ -21,7 +22,7 @@ function sections(lines: readonly string[]): string[] {
   const out: string[] = [];
   let cur = '';
   for (const l of lines) {
-    const line = l.length > SECTION_MAX ? `${l.slice(0, SECTION_MAX - 1)}…` : l;
+    const line = l.length > SECTION_MAX ? text(l, SECTION_MAX / 2) : l;
     if (cur !== '' && cur.length + 1 + line.length > SECTION_MAX) {
       out.push(cur);
       cur = '';
@@ -44,7 +45,7 @@ export function slackPayload(m: NotificationMessage): Record<string, unknown> {
   const blocks: Record<string, unknown>[] = [
     {
       type: 'header',
-      text: { type: 'plain_text', text: `${m.severity.toUpperCase()}: ${m.title}`.slice(0, 150), emoji: false },
+      text: { type: 'plain_text', text: text(`${m.severity.toUpperCase()}: ${m.title}`, 150), emoji: false },
     },
     {
       type: 'section',
@@ -81,12 +82,18 @@ export function slackPayload(m: NotificationMessage): Record<string, unknown> {
     blocks.push({
       type: 'actions',
       elements: [
-        { type: 'button', text: { type: 'plain_text', text: 'Open in Bulkhead' }, url: m.url, action_id: 'open' },
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: 'Open in Bulkhead' },
+          url: m.url,
+          action_id: 'open',
+        },
       ],
     });
   }
   // Slack allows 50 blocks; a message this long is cut, the console has the rest.
-  if (blocks.length > 50) blocks.splice(49, blocks.length - 49, blocks[blocks.length - 1] as Record<string, unknown>);
+  if (blocks.length > 50)
+    blocks.splice(49, blocks.length - 49, blocks[blocks.length - 1] as Record<string, unknown>);
   return { text: `[Bulkhead] ${headline(m)}`, blocks };
 }
 

@@ -42,7 +42,12 @@ export function webhookBody(m: NotificationMessage, sentAt: number): Record<stri
       lastAt: iso(m.lastAt),
       ...(m.url ? { url: m.url } : {}),
     },
-    timeline: m.timeline.map((t) => ({ at: iso(t.at), ruleId: t.ruleId, severity: t.severity, summary: t.summary })),
+    timeline: m.timeline.map((t) => ({
+      at: iso(t.at),
+      ruleId: t.ruleId,
+      severity: t.severity,
+      summary: t.summary,
+    })),
     timelineOmitted: m.timelineOmitted,
     actions: m.actions.map((a) => ({
       id: a.id,

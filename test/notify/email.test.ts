@@ -13,7 +13,9 @@ interface Received {
   readonly user?: string;
 }
 
-async function smtp(opts: Partial<SMTPServerOptions>): Promise<{ server: SMTPServer; port: number; mail: Received[] }> {
+async function smtp(
+  opts: Partial<SMTPServerOptions>,
+): Promise<{ server: SMTPServer; port: number; mail: Received[] }> {
   const mail: Received[] = [];
   const server = new SMTPServer({
     logger: false,
@@ -42,7 +44,9 @@ const close = (s: SMTPServer) => new Promise<void>((resolve) => s.close(() => re
 /** Quoted-printable soft breaks and escapes undone, enough to read the text part. */
 function qp(s: string): string {
   return Buffer.from(
-    s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+    s
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
     'latin1',
   ).toString('utf8');
 }
@@ -59,7 +63,8 @@ describe('EmailChannel', () => {
     const { server, port, mail } = await smtp({
       authMethods: ['PLAIN', 'LOGIN'],
       onAuth(auth, _session, cb) {
-        if (auth.username === 'bulkhead' && auth.password === 'smtp-pässword-1') cb(null, { user: 'bulkhead' });
+        if (auth.username === 'bulkhead' && auth.password === 'smtp-pässword-1')
+          cb(null, { user: 'bulkhead' });
         else cb(new Error('Invalid username or password'));
       },
     });
@@ -112,7 +117,9 @@ describe('EmailChannel', () => {
       box.notify(incident(), []);
       expect(await box.drain()).toEqual({ sent: 1, retrying: 0, failed: 0 });
       expect(mail[0]!.secure).toBe(false);
-      expect(mail[0]!.raw).toMatch(/^Subject: \[Bulkhead\] HIGH: svc-smartsheet added to jira-administrators$/m);
+      expect(mail[0]!.raw).toMatch(
+        /^Subject: \[Bulkhead\] HIGH: svc-smartsheet added to jira-administrators$/m,
+      );
       db.close();
     } finally {
       await close(server);
@@ -130,7 +137,14 @@ describe('EmailChannel', () => {
       const log: string[] = [];
       const box = new Outbox(
         db,
-        [new EmailChannel({ ...base(port), username: 'bulkhead', password: 'wrong-pass-XYZ', tls: { rejectUnauthorized: false } })],
+        [
+          new EmailChannel({
+            ...base(port),
+            username: 'bulkhead',
+            password: 'wrong-pass-XYZ',
+            tls: { rejectUnauthorized: false },
+          }),
+        ],
         { now: new Clock().now, log: (l) => log.push(l) },
       );
       box.notify(incident(), []);

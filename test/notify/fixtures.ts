@@ -25,7 +25,11 @@ export function incident(over: Partial<Incident> & { lines?: number } = {}): Inc
     title: 'svc-smartsheet added to jira-administrators',
     actor: { name: 'svc-smartsheet', id: '5b10ac8d', kind: 'service' },
     identities: [
-      { identity: { name: 'svc-smartsheet', id: '5b10ac8d', kind: 'service' }, relation: 'actor', '@timestamp': T0 },
+      {
+        identity: { name: 'svc-smartsheet', id: '5b10ac8d', kind: 'service' },
+        relation: 'actor',
+        '@timestamp': T0,
+      },
       {
         identity: { name: 'mallory', kind: 'human' },
         relation: 'created',
@@ -45,7 +49,11 @@ export function record(over: Partial<ActionRecord> = {}): ActionRecord {
   return {
     id: 'inc-1/suspend-account jira:5b10ac8d',
     incidentId: 'inc-1',
-    action: { kind: 'suspend-account', product: 'jira', identity: { name: 'svc-smartsheet', id: '5b10ac8d', kind: 'service' } },
+    action: {
+      kind: 'suspend-account',
+      product: 'jira',
+      identity: { name: 'svc-smartsheet', id: '5b10ac8d', kind: 'service' },
+    },
     state: 'done',
     reason: 'actor of incident inc-1',
     at: T0 + 600_000,

@@ -1,5 +1,12 @@
 /** The message model: what changed, the timeline cap, the console link, the plain text every channel shares. */
-import { buildMessage, changeOf, incidentUrl, notifiedState, plainLines, stateVersion } from '../../src/notify/message';
+import {
+  buildMessage,
+  changeOf,
+  incidentUrl,
+  notifiedState,
+  plainLines,
+  stateVersion,
+} from '../../src/notify/message';
 import { redactUrl, retryAfterMs, scrub } from '../../src/notify/channel';
 import { incident, record, T0 } from './fixtures';
 
@@ -35,7 +42,10 @@ describe('changeOf', () => {
 describe('buildMessage', () => {
   it('caps the timeline at 20 lines, keeping the first and the latest, and says how many are left out', () => {
     const inc = incident({ lines: 35 });
-    const m = buildMessage(inc, [], changeOf(undefined, inc, [])!, { now: T0, consoleUrl: 'https://bh.example.com/' });
+    const m = buildMessage(inc, [], changeOf(undefined, inc, [])!, {
+      now: T0,
+      consoleUrl: 'https://bh.example.com/',
+    });
     expect(m.timeline).toHaveLength(20);
     expect(m.timelineOmitted).toBe(15);
     expect(m.timeline[0]?.summary).toContain('step 0');
@@ -52,8 +62,15 @@ describe('buildMessage', () => {
     const m = buildMessage(inc, [record()], changeOf(undefined, inc, [record()])!, { now: T0 });
     expect(m.title).toBe('evil\uFFFD[31m title second line');
     expect(m.actorLabel).toBe('svc-smartsheet [5b10ac8d] (service)');
-    expect(m.identities).toEqual([expect.objectContaining({ label: 'mallory (human)', how: 'created by svc-smartsheet' })]);
-    expect(m.actions[0]).toMatchObject({ state: 'done', result: 'HTTP 204', label: 'suspend-account jira:5b10ac8d', isNew: true });
+    expect(m.identities).toEqual([
+      expect.objectContaining({ label: 'mallory (human)', how: 'created by svc-smartsheet' }),
+    ]);
+    expect(m.actions[0]).toMatchObject({
+      state: 'done',
+      result: 'HTTP 204',
+      label: 'suspend-account jira:5b10ac8d',
+      isNew: true,
+    });
     expect(m.url).toBeUndefined();
     const text = plainLines(m).join('\n');
     expect(text).toContain('2023-11-14 15:58:02Z  high  admin-group-member-added  step 0');

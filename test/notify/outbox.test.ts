@@ -61,14 +61,30 @@ describe('Outbox with the HTTP channels', () => {
     expect(await box.drain()).toEqual({ sent: 4, retrying: 0, failed: 0 });
 
     // Slack: Block Kit with a plain-text header, the timeline and a button to the console.
-    const slack = JSON.parse(server.on('/services/')[0]!.body) as { text: string; blocks: { type: string; text?: { text: string }; elements?: { url: string }[] }[] };
+    const slack = JSON.parse(server.on('/services/')[0]!.body) as {
+      text: string;
+      blocks: { type: string; text?: { text: string }; elements?: { url: string }[] }[];
+    };
     expect(slack.text).toBe('[Bulkhead] HIGH: svc-smartsheet added to jira-administrators');
-    expect(slack.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'HIGH: svc-smartsheet added to jira-administrators', emoji: false } });
-    expect(slack.blocks.some((b) => b.text?.text.includes('2023-11-14 15:58:02Z  high  `admin-group-member-added`'))).toBe(true);
+    expect(slack.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'HIGH: svc-smartsheet added to jira-administrators', emoji: false },
+    });
+    expect(
+      slack.blocks.some((b) =>
+        b.text?.text.includes('2023-11-14 15:58:02Z  high  `admin-group-member-added`'),
+      ),
+    ).toBe(true);
     expect(slack.blocks.at(-1)?.elements?.[0]?.url).toBe('https://bh.example.com/#/incidents/inc-1');
 
     // Teams: a message with one Adaptive Card attachment.
-    const teams = JSON.parse(server.on('/workflows/')[0]!.body) as { type: string; attachments: { contentType: string; content: { type: string; version: string; body: { text?: string }[]; actions: { url: string }[] } }[] };
+    const teams = JSON.parse(server.on('/workflows/')[0]!.body) as {
+      type: string;
+      attachments: {
+        contentType: string;
+        content: { type: string; version: string; body: { text?: string }[]; actions: { url: string }[] };
+      }[];
+    };
     expect(teams.type).toBe('message');
     expect(teams.attachments).toHaveLength(1);
     expect(teams.attachments[0]!.contentType).toBe('application/vnd.microsoft.card.adaptive');
@@ -79,28 +95,61 @@ describe('Outbox with the HTTP channels', () => {
     const hook = server.on('/siem')[0]!;
     const ts = hook.headers['x-bulkhead-timestamp'] as string;
     expect(ts).toBe(String(Math.floor(clock.t / 1000)));
-    expect(verifySignature(HOOK_SECRET, ts, hook.body, hook.headers['x-bulkhead-signature'] as string, clock.t)).toBe(true);
-    expect(verifySignature('other-secret', ts, hook.body, hook.headers['x-bulkhead-signature'] as string, clock.t)).toBe(false);
-    expect(verifySignature(HOOK_SECRET, ts, `${hook.body} `, hook.headers['x-bulkhead-signature'] as string, clock.t)).toBe(false);
+    expect(
+      verifySignature(HOOK_SECRET, ts, hook.body, hook.headers['x-bulkhead-signature'] as string, clock.t),
+    ).toBe(true);
+    expect(
+      verifySignature('other-secret', ts, hook.body, hook.headers['x-bulkhead-signature'] as string, clock.t),
+    ).toBe(false);
+    expect(
+      verifySignature(
+        HOOK_SECRET,
+        ts,
+        `${hook.body} `,
+        hook.headers['x-bulkhead-signature'] as string,
+        clock.t,
+      ),
+    ).toBe(false);
     // A replay ten minutes later is refused by the timestamp check.
-    expect(verifySignature(HOOK_SECRET, ts, hook.body, hook.headers['x-bulkhead-signature'] as string, clock.t + 600_000)).toBe(false);
+    expect(
+      verifySignature(
+        HOOK_SECRET,
+        ts,
+        hook.body,
+        hook.headers['x-bulkhead-signature'] as string,
+        clock.t + 600_000,
+      ),
+    ).toBe(false);
     const body = JSON.parse(hook.body) as Record<string, unknown>;
     expect(body).toMatchObject({
       schema: 'bulkhead.notification/v1',
       change: 'opened',
-      incident: { id: 'inc-1', severity: 'high', actor: { name: 'svc-smartsheet', kind: 'service' }, url: 'https://bh.example.com/#/incidents/inc-1' },
+      incident: {
+        id: 'inc-1',
+        severity: 'high',
+        actor: { name: 'svc-smartsheet', kind: 'service' },
+        url: 'https://bh.example.com/#/incidents/inc-1',
+      },
       timelineOmitted: 0,
       actions: [],
     });
-    expect(hook.headers['x-bulkhead-delivery']).toBe(`inc-1:${String((body.incident as { version: string }).version)}`);
+    expect(hook.headers['x-bulkhead-delivery']).toBe(
+      `inc-1:${String((body.incident as { version: string }).version)}`,
+    );
 
     // Jira: one issue, Bearer PAT, wiki markup description with the timeline.
     const issue = server.on('/jira/')[0]!;
     expect(issue.url).toBe('/jira/rest/api/2/issue');
     expect(issue.headers.authorization).toBe(`Bearer ${JIRA_TOKEN}`);
     const fields = (JSON.parse(issue.body) as { fields: Record<string, unknown> }).fields;
-    expect(fields).toMatchObject({ project: { key: 'SEC' }, issuetype: { name: 'Task' }, summary: '[Bulkhead] HIGH: svc-smartsheet added to jira-administrators' });
-    expect(fields.description).toContain('{noformat}\n2023-11-14 15:58:02Z  high  admin-group-member-added  step 0');
+    expect(fields).toMatchObject({
+      project: { key: 'SEC' },
+      issuetype: { name: 'Task' },
+      summary: '[Bulkhead] HIGH: svc-smartsheet added to jira-administrators',
+    });
+    expect(fields.description).toContain(
+      '{noformat}\n2023-11-14 15:58:02Z  high  admin-group-member-added  step 0',
+    );
     expect(box.ref('inc-1', 'jira')).toBe('BULK-7');
 
     // The same incident again: nothing enqueued, nothing sent.
@@ -124,14 +173,21 @@ describe('Outbox with the HTTP channels', () => {
     const comment = (JSON.parse(jira[2]!.body) as { body: string }).body;
     expect(comment).toContain('containment: 1 action');
     expect(comment).toContain('done: suspend\\-account jira:5b10ac8d \\(HTTP 204\\) \\[new\\]');
-    const last = JSON.parse(server.on('/siem')[2]!.body) as { change: string; actions: { state: string; new: boolean }[] };
+    const last = JSON.parse(server.on('/siem')[2]!.body) as {
+      change: string;
+      actions: { state: string; new: boolean }[];
+    };
     expect(last.change).toBe('contained');
     expect(last.actions).toEqual([expect.objectContaining({ state: 'done', new: true, result: 'HTTP 204' })]);
 
     const h = box.history('inc-1');
     expect(h).toHaveLength(12);
     expect(h.every((e) => e.state === 'sent' && e.attempts === 1)).toBe(true);
-    expect(h.filter((e) => e.channel === 'jira').map((e) => e.detail)).toEqual(['created BULK-7', 'commented on BULK-7', 'commented on BULK-7']);
+    expect(h.filter((e) => e.channel === 'jira').map((e) => e.detail)).toEqual([
+      'created BULK-7',
+      'commented on BULK-7',
+      'commented on BULK-7',
+    ]);
     expect(box.pending()).toEqual([]);
     db.close();
   });
@@ -152,7 +208,11 @@ describe('Outbox with the HTTP channels', () => {
     box.notify(incident(), []);
     expect(await box.drain()).toEqual({ sent: 0, retrying: 1, failed: 0 });
     let [p] = box.pending();
-    expect(p).toMatchObject({ attempts: 1, nextAt: clock.t + 120_000, lastError: expect.stringContaining('HTTP 429') });
+    expect(p).toMatchObject({
+      attempts: 1,
+      nextAt: clock.t + 120_000,
+      lastError: expect.stringContaining('HTTP 429'),
+    });
     expect(await box.drain()).toEqual({ sent: 0, retrying: 0, failed: 0 }); // not due yet
     clock.advance(120_000);
     expect(await box.drain()).toEqual({ sent: 0, retrying: 1, failed: 0 });
@@ -192,8 +252,16 @@ describe('Outbox with the HTTP channels', () => {
       await box.drain();
     }
     const [teams, jira] = box.history('inc-1');
-    expect(teams).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('HTTP 400') });
-    expect(jira).toMatchObject({ state: 'failed', attempts: 3, lastError: expect.stringContaining('gave up after 3 attempts') });
+    expect(teams).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      lastError: expect.stringContaining('HTTP 400'),
+    });
+    expect(jira).toMatchObject({
+      state: 'failed',
+      attempts: 3,
+      lastError: expect.stringContaining('gave up after 3 attempts'),
+    });
     expect(jira!.lastError).toContain('[redacted]');
     expect(server.requests).toHaveLength(4);
     expectNoSecret(JSON.stringify(box.history('inc-1')));
@@ -223,10 +291,21 @@ describe('Outbox with the HTTP channels', () => {
   it('sends a Jira comment only after the issue exists, even when creating it had to be retried', async () => {
     const clock = new Clock();
     const db = new Database(':memory:');
-    const box = new Outbox(db, [new JiraChannel({ baseUrl: `${server.url}/jira`, token: JIRA_TOKEN, project: 'SEC', issueType: 'Incident' })], {
-      now: clock.now,
-      backoffMs: 1000,
-    });
+    const box = new Outbox(
+      db,
+      [
+        new JiraChannel({
+          baseUrl: `${server.url}/jira`,
+          token: JIRA_TOKEN,
+          project: 'SEC',
+          issueType: 'Incident',
+        }),
+      ],
+      {
+        now: clock.now,
+        backoffMs: 1000,
+      },
+    );
     server.replies.push({ status: 503 });
     box.notify(incident(), []);
     await box.drain();
@@ -239,7 +318,9 @@ describe('Outbox with the HTTP channels', () => {
       '/jira/rest/api/2/issue',
       '/jira/rest/api/2/issue/BULK-7/comment',
     ]);
-    expect((JSON.parse(server.requests[1]!.body) as { fields: { issuetype: unknown } }).fields.issuetype).toEqual({ name: 'Incident' });
+    expect(
+      (JSON.parse(server.requests[1]!.body) as { fields: { issuetype: unknown } }).fields.issuetype,
+    ).toEqual({ name: 'Incident' });
     db.close();
   });
 
@@ -261,7 +342,10 @@ describe('Outbox with the HTTP channels', () => {
       expect(box.pending()).toHaveLength(4);
       expect(await box.drain()).toEqual({ sent: 4, retrying: 0, failed: 0 });
       expect(server.requests).toHaveLength(8);
-      expect(server.on('/jira/').map((r) => r.url)).toEqual(['/jira/rest/api/2/issue', '/jira/rest/api/2/issue/BULK-7/comment']);
+      expect(server.on('/jira/').map((r) => r.url)).toEqual([
+        '/jira/rest/api/2/issue',
+        '/jira/rest/api/2/issue/BULK-7/comment',
+      ]);
       db.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -288,7 +372,13 @@ describe('createNotifiers', () => {
       slack: { webhook: { env: 'SLACK' } },
       teams: { webhook: { env: 'TEAMS' } },
       webhook: { url: 'https://siem.example.com/in', secret: { env: 'HOOK' } },
-      email: { smtpHost: 'smtp.example.com', from: 'bulkhead@example.com', to: ['sec@example.com'], username: 'bh', password: { env: 'SMTP' } },
+      email: {
+        smtpHost: 'smtp.example.com',
+        from: 'bulkhead@example.com',
+        to: ['sec@example.com'],
+        username: 'bh',
+        password: { env: 'SMTP' },
+      },
       jira: { baseUrl: 'https://jira.example.com', token: { env: 'JIRA' }, project: 'SEC' },
     },
   });
