@@ -10,7 +10,7 @@ import type { ListSet } from '../lists';
 import type { ContainmentAction } from '../respond/action';
 import type { ActionRecord, Directory, Executor } from '../respond/responder';
 import { DC_PRODUCTS, isDcProduct, type DcProduct } from './endpoints';
-import { DcClient } from './http';
+import { DcClient, DcHttpError } from './http';
 import { describeGrants, GrantsSchema, productApi, type ProductApi } from './products';
 
 export interface DcSite {
@@ -130,12 +130,25 @@ export class DcDirectory implements Directory {
     this.isAdmin = typeof a === 'function' ? a : a.matcher('admin-groups');
   }
 
+  /** A user the product does not know is in no group there (an incident can name a user of another product). */
   async adminGroupsOf(identity: Identity, product: Product): Promise<readonly string[]> {
-    const groups = await this.sites.api(product).groupsOf(usernameOf(identity));
+    let groups: string[];
+    try {
+      groups = await this.sites.api(product).groupsOf(usernameOf(identity));
+    } catch (err) {
+      if (err instanceof DcHttpError && err.status === 404) return [];
+      throw err;
+    }
     return groups.filter((g) => this.isAdmin(g)).sort();
   }
 
-  memberCount(group: string, product: Product): Promise<number> {
-    return this.sites.api(product).memberCount(group);
+  /** A group the product does not know has no members. */
+  async memberCount(group: string, product: Product): Promise<number> {
+    try {
+      return await this.sites.api(product).memberCount(group);
+    } catch (err) {
+      if (err instanceof DcHttpError && err.status === 404) return 0;
+      throw err;
+    }
   }
 }
