@@ -45,9 +45,11 @@ export function wikiNoformat(s: string): string {
 }
 
 /**
- * Adaptive Card TextBlock text is rendered as a markdown subset (emphasis, links). The characters that make
- * emphasis and links are escaped with a backslash so a summary cannot become a link.
+ * Adaptive Card TextBlock and Fact text is rendered by Teams as a Markdown subset (emphasis, lists, links
+ * `[title](url)`; no HTML). Emphasis and link characters get a backslash (CommonMark's escape), and a
+ * zero-width space is put between `]` and `(` so that, should a renderer ignore backslash escapes, text still
+ * cannot form a link.
  */
 export function cardEscape(s: string): string {
-  return s.replace(/[\\`*_[\]()~]/g, (c) => `\\${c}`);
+  return s.replace(/[\\`*_[\]~]/g, (c) => `\\${c}`).replace(/\]\(/g, ']\u200b(');
 }

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { emailHtml, jiraWiki, slackPayload, teamsPayload, webhookBody } from '../../src/notify';
-import { htmlEscape, slackEscape, wikiEscape, wikiNoformat } from '../../src/notify/escape';
+import { cardEscape, htmlEscape, slackEscape, wikiEscape, wikiNoformat } from '../../src/notify/escape';
 import { buildMessage, changeOf, text } from '../../src/notify/message';
 import { incident, record, T0 } from './fixtures';
 
@@ -40,6 +40,7 @@ describe('escaping (property)', () => {
         expect(sl).not.toMatch(/[<>]/);
         expect(slackUnescape(sl)).toBe(s);
         expect(htmlEscape(s)).not.toMatch(/[<>"']/);
+        expect(cardEscape(s)).not.toContain('](');
       }),
       { numRuns: 500 },
     );
