@@ -71,7 +71,29 @@ const MIN_PASSWORD = 12;
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const random = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 
+/** At most this many scrypt computations at once in the process (each takes 128 MiB at the default cost): logins
+ *  from many addresses at once wait their turn instead of exhausting memory. */
+const MAX_CONCURRENT_HASHES = 2;
+let hashing = 0;
+const waiting: (() => void)[] = [];
+
+async function limitHashing<T>(f: () => Promise<T>): Promise<T> {
+  if (hashing >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+  else hashing++;
+  try {
+    return await f();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else hashing--;
+  }
+}
+
 function scrypt(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+  return limitHashing(() => scryptNow(password, salt, params));
+}
+
+function scryptNow(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
   const opts: ScryptOptions = {
     N: params.N,
     r: params.r,
@@ -224,25 +246,28 @@ export class AuthStore {
    */
   async login(username: string, password: string, address: string): Promise<LoginResult> {
     const keys = [`user:${username.toLowerCase()}`, `addr:${address}`];
-    const wait = Math.max(...keys.map((k) => this.retryAfter(k)));
-    if (wait > 0) return { ok: false, reason: 'rate-limited', retryAfterSeconds: wait };
-    if (!(await this.verifyPassword(username, password))) {
-      const t = this.now();
+    // Checked and counted as a failure in one synchronous step, before the (slow, asynchronous) password check:
+    // attempts sent in parallel are counted too. A success takes its own failure back.
+    const t = this.now();
+    const attempt = this.db.transaction((): number[] | { wait: number } => {
+      const wait = Math.max(...keys.map((k) => this.retryAfter(k, t)));
+      if (wait > 0) return { wait };
+      this.db.prepare('DELETE FROM auth_failures WHERE at <= ?').run(t - this.window);
       const ins = this.db.prepare('INSERT INTO auth_failures (key, at) VALUES (?, ?)');
-      this.db.transaction(() => {
-        this.db.prepare('DELETE FROM auth_failures WHERE at <= ?').run(t - this.window);
-        for (const k of keys) ins.run(k, t);
-      })();
-      return { ok: false, reason: 'invalid' };
-    }
+      return keys.map((k) => Number(ins.run(k, t).lastInsertRowid));
+    })();
+    if (!Array.isArray(attempt))
+      return { ok: false, reason: 'rate-limited', retryAfterSeconds: attempt.wait };
+    if (!(await this.verifyPassword(username, password))) return { ok: false, reason: 'invalid' };
+    const del = this.db.prepare('DELETE FROM auth_failures WHERE rowid = ?');
+    for (const id of attempt) del.run(id);
     this.db.prepare('DELETE FROM auth_failures WHERE key = ?').run(keys[0]);
     const user = this.user(username);
     return { ok: true, session: this.createSession(user?.username ?? username) };
   }
 
   /** Seconds until the key may try again (0: now). */
-  private retryAfter(key: string): number {
-    const t = this.now();
+  private retryAfter(key: string, t: number): number {
     const rows = this.db
       .prepare('SELECT at FROM auth_failures WHERE key = ? AND at > ? ORDER BY at DESC LIMIT ?')
       .all(key, t - this.window, this.maxFailures) as { at: number }[];

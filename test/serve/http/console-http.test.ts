@@ -244,6 +244,44 @@ describe('console HTTP API', () => {
     ).toBe(404);
   });
 
+  test('changing the password needs the current one and ends every session', async () => {
+    const w2 = await world();
+    try {
+      const a = await login(w2);
+      const b = await login(w2);
+      const h = { Cookie: a.cookie, 'X-CSRF-Token': a.csrf };
+      const wrongCurrent = await send(w2, 'POST', '/api/password', h, {
+        current: 'nope',
+        new: 'a new long password',
+      });
+      expect([wrongCurrent.status, (await errorOf(wrongCurrent)).field]).toEqual([403, 'current']);
+      const short = await send(w2, 'POST', '/api/password', h, { current: w2.password, new: 'short' });
+      expect([short.status, (await errorOf(short)).field]).toEqual([400, 'new']);
+      const token = w2.auth.createToken('bot', 'admin').token;
+      expect(
+        (
+          await send(
+            w2,
+            'POST',
+            '/api/password',
+            { Authorization: `Bearer ${token}` },
+            { current: w2.password, new: 'a new long password' },
+          )
+        ).status,
+      ).toBe(403);
+      expect(
+        (await send(w2, 'POST', '/api/password', h, { current: w2.password, new: 'a new long password' }))
+          .status,
+      ).toBe(200);
+      expect((await send(w2, 'GET', '/api/session', { Cookie: a.cookie })).status).toBe(401);
+      expect((await send(w2, 'GET', '/api/session', { Cookie: b.cookie })).status).toBe(401);
+      expect((await login(w2)).res.status).toBe(401);
+      expect((await login(w2, 'a new long password')).res.status).toBe(200);
+    } finally {
+      await w2.close();
+    }
+  });
+
   test('a login link logs in once, then never again', async () => {
     const token = w.auth.createLoginLink();
     const first = await send(w, 'GET', `/api/login-link/${token}`);
@@ -451,6 +489,9 @@ describe('console HTTP API', () => {
     expect(source).toContain("new EventSource('/api/events')");
     expect(() => new Function(source)).not.toThrow(); // it parses
     expect(await (await send(w, 'GET', '/console.css')).text()).toContain('.sev-critical');
+    const ids = [...source.matchAll(/\$\('([a-z-]+)'\)/g)].map((m) => m[1]);
+    expect(ids.length).toBeGreaterThan(10);
+    for (const id of new Set(ids)) expect([id, html.includes(`id="${id}"`)]).toEqual([id, true]);
   });
 });
 
@@ -518,6 +559,19 @@ describe('login rate-limiting', () => {
     expect(retry).toBeLessThanOrEqual(900);
     expect((await errorOf(res)).code).toBe('rate_limited');
     await w2.close();
+  });
+
+  test('attempts sent in parallel are counted before their passwords are checked', async () => {
+    const w = await world();
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, () => wrong(w.http.url, 'admin').then((r) => r.status)),
+      );
+      expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    } finally {
+      await w.close();
+    }
   });
 
   test('per client address too: five failures over different usernames block the address', async () => {
