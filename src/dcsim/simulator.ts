@@ -532,7 +532,19 @@ export function errorBody(product: DcProduct, status: number, message: string, e
         reason: STATUS_REASON[status] ?? 'Error',
       };
     case 'bitbucket':
-      return { errors: [{ context: null, message, exceptionName: exceptionName ?? null }] };
+      return {
+        errors: [
+          {
+            context: null,
+            message,
+            exceptionName:
+              exceptionName ??
+              (status === 401 || status === 403
+                ? 'com.atlassian.bitbucket.AuthorisationException'
+                : 'com.atlassian.bitbucket.ServiceException'),
+          },
+        ],
+      };
   }
 }
 
