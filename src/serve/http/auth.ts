@@ -218,8 +218,7 @@ export class AuthStore {
   /** Checks a password in constant time; an unknown user costs the same as a wrong password. */
   async verifyPassword(username: string, password: string): Promise<boolean> {
     const row = this.user(username);
-    this.dummyHash ??= hashPassword(random(), this.params);
-    const stored = row?.hash ?? (await this.dummyHash);
+    const stored = row?.hash ?? (await (this.dummyHash ??= hashPassword(random(), this.params)));
     const parsed = parseHash(stored);
     if (!parsed) return false;
     const key = await scrypt(password, parsed.salt, parsed.params);

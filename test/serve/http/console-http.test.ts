@@ -533,6 +533,30 @@ describe('live events', () => {
   });
 });
 
+describe('live events, client side', () => {
+  test('a client that goes away is unsubscribed; an API token can listen too', async () => {
+    const w = await world({ heartbeatMs: 50 });
+    try {
+      const token = w.auth.createToken('screen', 'admin').token;
+      const ctl = new AbortController();
+      const res = await fetch(`${w.http.url}/api/events`, {
+        headers: { Authorization: `Bearer ${token}` },
+        signal: ctl.signal,
+      });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      await reader.read();
+      expect(w.backend.subscribers).toBe(1);
+      ctl.abort();
+      await reader.read().catch(() => undefined);
+      for (let i = 0; i < 100 && w.backend.subscribers > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(w.backend.subscribers).toBe(0);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
 describe('login rate-limiting', () => {
   const wrong = (url: string, username: string, password = 'wrong-password-1') =>
     fetch(`${url}/api/login`, {
