@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { DC_PRODUCT_NAME, type DcProduct } from './endpoints';
-import { seg, type DcClient } from './http';
+import { DcHttpError, seg, type DcClient } from './http';
 
 export class NotPossibleError extends Error {
   override readonly name = 'NotPossibleError';
@@ -117,13 +117,30 @@ export class JiraApi extends Base {
     if (typeof total !== 'number') throw new Error(`jira GET /rest/api/2/group/member: no total in the answer`);
     return total;
   }
+  /** Jira answers 400 to adding a member or removing a non-member; when a retry meets that because the first
+   *  attempt did the change but its answer was lost, the membership is checked and the change counts as done. */
   async addToGroup(username: string, group: string): Promise<string> {
-    await this.c.request('POST', '/rest/api/2/group/user', { query: { groupname: group }, body: { name: username } });
+    try {
+      await this.c.request('POST', '/rest/api/2/group/user', { query: { groupname: group }, body: { name: username } });
+    } catch (err) {
+      if (!(await this.already(err, username, group, true))) throw err;
+      return `added ${username} to ${group} (already a member)`;
+    }
     return `added ${username} to ${group}`;
   }
   async removeFromGroup(username: string, group: string): Promise<string> {
-    await this.c.request('DELETE', '/rest/api/2/group/user', { query: { groupname: group, username } });
+    try {
+      await this.c.request('DELETE', '/rest/api/2/group/user', { query: { groupname: group, username } });
+    } catch (err) {
+      if (!(await this.already(err, username, group, false))) throw err;
+      return `removed ${username} from ${group} (was not a member)`;
+    }
     return `removed ${username} from ${group}`;
+  }
+  private async already(err: unknown, username: string, group: string, member: boolean): Promise<boolean> {
+    if (!(err instanceof DcHttpError) || err.status !== 400) return false;
+    const groups = await this.groupsOf(username);
+    return groups.some((g) => g.toLowerCase() === group.toLowerCase()) === member;
   }
   async setActive(username: string, active: boolean): Promise<string> {
     await this.c.request('PUT', '/rest/api/2/user', { query: { username }, body: { active } });

@@ -16,7 +16,8 @@
  *    `<logDir>/<product>/log/audit/<yyyymmdd>.audit.log`, synchronously, author = the acting admin;
  *  - scenario replay: `replay` appends a pre-generated audit line verbatim and applies its effect to the model
  *    (as the product did when it wrote the line); `replayAccess` appends Bitbucket access log lines;
- *  - faults on demand: the next N matching requests answer 429 with Retry-After, 500/503, or never answer.
+ *  - faults on demand: the next N matching requests answer 429 with Retry-After, 500/503, never answer, or
+ *    make the change and never answer (the answer lost on the way back).
  *
  * Not simulated: users' own sessions and UI, rate limiting beyond injected faults, websudo, directory
  * synchronisation (LDAP/Crowd), group-granted project permissions, and everything not in endpoints.ts.
@@ -118,7 +119,8 @@ export function defaultDcSeed(): SimSeed {
 
 /** A fault served instead of the real answer to the next `times` matching requests. */
 export interface SimFault {
-  readonly kind: 429 | 500 | 503 | 'hang';
+  /** `hang`: never answers; `lose-answer`: makes the change, then never answers (a timeout after success). */
+  readonly kind: 429 | 500 | 503 | 'hang' | 'lose-answer';
   readonly times: number;
   readonly product?: DcProduct;
   readonly method?: string;
@@ -380,6 +382,13 @@ export class DcSimulator {
     };
 
     const fault = this.takeFault(product, method, path);
+    if (fault?.kind === 'lose-answer') {
+      const reply = this.dispatch(product, method, path, url.searchParams, raw, req);
+      log(`${reply.status} lost`);
+      this.hung.add(res);
+      res.on('close', () => this.hung.delete(res));
+      return;
+    }
     if (fault) {
       log(fault.kind);
       if (fault.kind === 'hang') {

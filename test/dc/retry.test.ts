@@ -109,3 +109,16 @@ describe('Retry-After', () => {
     expect(d).toBeLessThanOrEqual(5000);
   });
 });
+
+describe('a change whose answer is lost', () => {
+  it.each(['jira', 'confluence', 'bitbucket'] as const)('%s: the retry finds it done and the action succeeds', async (product) => {
+    const group = { jira: 'jira-administrators', confluence: 'confluence-administrators', bitbucket: 'stash-admins' }[product];
+    h.sim.inject({ kind: 'lose-answer', times: 1, product, method: product === 'jira' ? 'DELETE' : undefined });
+    const ex = new DcExecutor(h.connect({ timeoutMs: 300 }));
+    await expect(
+      ex.run({ kind: 'remove-from-group', identity: jiraUser('alice.admin'), product, group }),
+    ).resolves.toMatch(/^removed alice\.admin from /);
+    expect(h.sim.state.isMember(product, 'alice.admin', group)).toBe(false);
+    expect(h.sim.requests[0]).toMatch(/ lost$/);
+  });
+});
