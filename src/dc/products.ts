@@ -243,7 +243,12 @@ export class BitbucketApi extends Base {
     for (const t of tokens) {
       const id = obj(t)['id'];
       if (typeof id !== 'string' && typeof id !== 'number') continue;
-      await this.c.request('DELETE', `${base}/${seg(String(id))}`);
+      try {
+        await this.c.request('DELETE', `${base}/${seg(String(id))}`);
+      } catch (err) {
+        // Gone already (a retried delete whose first answer was lost, or its owner deleted it meanwhile).
+        if (!(err instanceof DcHttpError && err.status === 404)) throw err;
+      }
       n++;
     }
     const keys = await bitbucketPages(this.c, '/rest/ssh/latest/keys', { user: username });

@@ -122,3 +122,13 @@ describe('a change whose answer is lost', () => {
     expect(h.sim.requests[0]).toMatch(/ lost$/);
   });
 });
+
+it('Bitbucket: a token deletion whose answer is lost still counts the token as revoked', async () => {
+  h.sim.state.model('bitbucket').addToken('carol', 'second', 'carol-second');
+  h.sim.inject({ kind: 'lose-answer', times: 1, product: 'bitbucket', method: 'DELETE', path: '/rest/access-tokens/' });
+  const ex = new DcExecutor(h.connect({ timeoutMs: 300 }));
+  await expect(ex.run({ kind: 'revoke-tokens', identity: jiraUser('carol'), product: 'bitbucket' })).resolves.toBe(
+    'revoked 2 access tokens, 0 SSH keys',
+  );
+  expect(h.sim.state.tokensOf('bitbucket', 'carol')).toEqual([]);
+});
