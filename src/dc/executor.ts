@@ -54,7 +54,10 @@ class Sites {
   api(product: Product): ProductApi {
     if (!isDcProduct(product)) throw new Error(`${product}: not a Data Center product`);
     const a = this.apis.get(product);
-    if (!a) throw new Error(`${product}: no containment site configured (containment.sites has no ${product} entry)`);
+    if (!a)
+      throw new Error(
+        `${product}: no containment site configured (containment.sites has no ${product} entry)`,
+      );
     return a;
   }
 }
@@ -66,10 +69,29 @@ export function usernameOf(identity: Identity): string {
   return n;
 }
 
+/** What each product cannot do through REST (the `none` rows of ENDPOINTS): never planned. */
+const NOT_POSSIBLE: Record<DcProduct, readonly ContainmentAction['kind'][]> = {
+  jira: ['revoke-tokens', 'block-merges', 'unblock-merges', 'revoke-permissions', 'restore-permissions'],
+  confluence: [
+    'revoke-tokens',
+    'block-merges',
+    'unblock-merges',
+    'revoke-permissions',
+    'restore-permissions',
+  ],
+  bitbucket: ['suspend-account', 'restore-account', 'block-merges', 'unblock-merges'],
+};
+
 export class DcExecutor implements Executor {
   private readonly sites: Sites;
-  constructor(opts: DcConnectOptions) {
+  constructor(private readonly opts: DcConnectOptions) {
     this.sites = new Sites(opts);
+  }
+
+  supports(kind: ContainmentAction['kind'], product: Product): boolean {
+    return (
+      isDcProduct(product) && this.opts.sites[product] !== undefined && !NOT_POSSIBLE[product].includes(kind)
+    );
   }
 
   async run(action: ContainmentAction, undoOf?: ActionRecord): Promise<string | undefined> {
@@ -96,7 +118,9 @@ export class DcExecutor implements Executor {
       }
       case 'restore-permissions': {
         if (undoOf?.result === undefined) {
-          throw new Error('restore-permissions needs the revocation it undoes (its result lists the grants removed)');
+          throw new Error(
+            'restore-permissions needs the revocation it undoes (its result lists the grants removed)',
+          );
         }
         let parsed: unknown;
         try {
@@ -105,7 +129,8 @@ export class DcExecutor implements Executor {
           throw new Error(`restore-permissions: the revocation's result is not the JSON this executor wrote`);
         }
         const r = GrantsSchema.safeParse(parsed);
-        if (!r.success) throw new Error(`restore-permissions: the revocation's result is not a list of grants`);
+        if (!r.success)
+          throw new Error(`restore-permissions: the revocation's result is not a list of grants`);
         if (r.data.user.toLowerCase() !== user.toLowerCase()) {
           throw new Error(`restore-permissions: the revocation was of ${r.data.user}, not ${user}`);
         }

@@ -60,6 +60,9 @@ export interface Executor {
    * back: when undoing, `undoOf` is the record of the action being undone.
    */
   run(action: ContainmentAction, undoOf?: ActionRecord): Promise<string | undefined>;
+  /** Whether the product can take this kind of action at all (Bitbucket Data Center cannot suspend a user).
+   *  An action it cannot take is not planned; the host's readiness check says why. Absent: every action. */
+  supports?(kind: ContainmentAction['kind'], product: Product): boolean;
 }
 
 export type RecordState = 'done' | 'failed' | 'dry-run' | 'awaiting-approval' | 'skipped' | 'undone';
@@ -209,7 +212,8 @@ export class Responder {
         }
       }
     }
-    return out;
+    const can = this.ports.executor.supports?.bind(this.ports.executor);
+    return can ? out.filter((a) => can(a.kind, a.product)) : out;
   }
 
   private async decide(

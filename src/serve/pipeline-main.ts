@@ -36,7 +36,7 @@ async function main(): Promise<void> {
       const stopping = existsSync(args.stopFile); // checked before the poll, so the last poll sees every line
       const r = await pipeline.step();
       // One line per committed poll, so a supervisor (or the kill test) can see progress.
-      if (r.lines > 0) process.stdout.write(`committed ${r.lines}\n`);
+      if (r.committed) process.stdout.write(`committed ${r.lines}\n`);
       if (stopping && r.lines === 0 && r.waiting === 0) break;
       if (r.lines === 0) await sleep(args.pollMs ?? 20);
     }

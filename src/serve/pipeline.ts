@@ -7,7 +7,7 @@
  * concurrently, and a poll reads one file after another, so it can see a later line of one file before an
  * earlier line of another that lands just after it was polled. Events therefore wait in a buffer until every
  * file still being written has moved past their time (the watermark), and are processed in (time, file, line)
- * order. A file that has written nothing for `idleMs` no longer holds the watermark back (a finished daily log,
+ * order. A file that has written nothing for `idleMs` (500 ms) no longer holds the watermark back (a finished daily log,
  * a quiet product); that is the one place where wall-clock time enters, and a line written to such a file later
  * with an older time is processed late rather than never. Waiting lines and each file's progress are part of
  * the resume point, so a restarted process continues from exactly the same place: its detections do not depend
@@ -37,10 +37,18 @@ export interface PipelineOptions {
   readonly rules: readonly CompiledRule[];
   readonly lists: ListSet;
   readonly timezone?: string;
-  /** A file silent for this long stops holding back the watermark (default 2 s). */
+  /** A file silent for this long stops holding back the watermark (default 500 ms). It bounds the detection
+   *  latency when a product goes quiet: an event waits at most this long for the other files. The products
+   *  write their audit lines as things happen, so a line written half a second after a later line of another
+   *  file is rare, and it is then processed late, not lost. */
   readonly idleMs?: number;
   /** The wall clock (default Date.now). */
   readonly now?: () => number;
+  /** A poll that found no detection commits its progress only when the last commit is this old (default 0:
+   *  every poll). Safe at any value: a poll's detections are always committed with the resume point that
+   *  follows them, and progress not yet committed is read again after a crash, giving the same detections.
+   *  The service sets a second, which saves a snapshot write per busy poll. */
+  readonly commitEveryMs?: number;
 }
 
 export interface StepResult {
@@ -52,6 +60,8 @@ export interface StepResult {
   readonly detections: readonly Detection[];
   /** The incidents this poll created or changed, as stored. */
   readonly incidents: readonly Incident[];
+  /** Whether this poll wrote a commit (detections, or progress due). */
+  readonly committed: boolean;
 }
 
 /** A line read but not yet processed, kept raw so the resume point can hold it. */
@@ -94,6 +104,9 @@ export class Pipeline {
   /** Per file path: latest event time and when (wall clock) it last gave a line. */
   private readonly files = new Map<string, { latest: number; heardAt: number }>();
   private waiting: Parsed[] = [];
+  /** Progress not yet committed, and when the last commit was. */
+  private dirty = false;
+  private lastCommitAt = -Infinity;
 
   private constructor(
     private readonly opts: PipelineOptions,
@@ -104,7 +117,7 @@ export class Pipeline {
     resumed: ResumeInputs | undefined,
   ) {
     this.now = opts.now ?? Date.now;
-    this.idleMs = opts.idleMs ?? 2_000;
+    this.idleMs = opts.idleMs ?? 500;
     const now = this.now();
     // Files known before the restart count as active until they have been silent for idleMs from now.
     for (const f of resumed?.progress ?? []) this.files.set(f.path, { latest: f.latest, heardAt: now });
@@ -145,8 +158,13 @@ export class Pipeline {
       }
     }
     const ready = this.takeReady(now);
-    if (lines === 0 && ready.length === 0)
-      return { lines, events, rejects, waiting: this.waiting.length, detections: [], incidents: [] };
+    const commitDue = now - this.lastCommitAt >= (this.opts.commitEveryMs ?? 0);
+    if (lines === 0 && ready.length === 0) {
+      const committed = this.dirty && commitDue;
+      if (committed) this.commit([], []);
+      const waiting = this.waiting.length;
+      return { lines, events, rejects, waiting, detections: [], incidents: [], committed };
+    }
 
     const detections: { detection: Detection; incidentId: string }[] = [];
     const touched = new Set<string>();
@@ -160,6 +178,24 @@ export class Pipeline {
     }
     // The incident id a detection was filed under may since have been merged into another: store the survivor.
     const incidents = [...touched].flatMap((id) => this.correlator.incident(id) ?? []);
+    const committed = detections.length > 0 || commitDue;
+    if (committed) this.commit(detections, incidents);
+    else this.dirty = true;
+    return {
+      lines,
+      events,
+      rejects,
+      waiting: this.waiting.length,
+      detections: detections.map((d) => d.detection),
+      incidents,
+      committed,
+    };
+  }
+
+  private commit(
+    detections: readonly { detection: Detection; incidentId: string }[],
+    incidents: readonly Incident[],
+  ): void {
     const byDetection = new Map(incidents.flatMap((i) => i.detections.map((d) => [d.id, i.id] as const)));
     const inputs: ResumeInputs = {
       tails: this.tailers.map((t) => t.checkpoint()),
@@ -177,14 +213,8 @@ export class Pipeline {
       incidents,
       mergedAway: this.correlator.mergedIds(),
     });
-    return {
-      lines,
-      events,
-      rejects,
-      waiting: this.waiting.length,
-      detections: detections.map((d) => d.detection),
-      incidents,
-    };
+    this.dirty = false;
+    this.lastCommitAt = this.now();
   }
 
   get store(): ServeState {
@@ -192,6 +222,7 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
+    if (this.dirty) this.commit([], []);
     await Promise.all(this.tailers.map((t) => t.close()));
     this.state.close();
   }

@@ -284,6 +284,22 @@ describe('Responder', () => {
     expect(site.grants.get('bitbucket:svc-smartsheet')).toEqual(['PRJ/api:REPO_WRITE', 'PRJ/web:REPO_ADMIN']);
   });
 
+  it('does not plan what the product cannot do (Bitbucket DC cannot suspend a user)', async () => {
+    const site = new Site({ 'jira:jira-administrators': ['svc-smartsheet', 'alice'] });
+    const responder = new Responder(policy({ actions: ['suspend-account'] }), {
+      directory: site.directory,
+      executor: {
+        ...site.executor,
+        supports: (kind, product) => !(product === 'bitbucket' && kind === 'suspend-account'),
+      },
+      log: new MemoryActionLog(),
+      now: () => 0,
+    });
+    const recs = await responder.respond(incident());
+    expect(recs.map((r) => actionKey(r.action))).not.toContain('suspend-account bitbucket:svc-smartsheet');
+    expect(recs.map((r) => actionKey(r.action))).toContain('suspend-account jira:svc-smartsheet');
+  });
+
   it('refuses a policy with a negative or fractional hourly cap', () => {
     expect(() => setup({ maxPerHour: -1 })).toThrow(/maxPerHour/);
     expect(() => setup({ maxPerHour: 1.5 })).toThrow(/maxPerHour/);
