@@ -11,6 +11,8 @@ import { SEVERITIES } from '../core/severity';
 import { HuntInputError } from '../hunt';
 import { packageRoot } from '../hunt/paths';
 import { demoCommand } from './demo-command';
+import { liveDemoCommand, type LiveDemoFlags } from './live-demo';
+import { serveCommand } from './serve-command';
 import { huntCommand, type HuntFlags } from './hunt-command';
 import { EXIT_OK, EXIT_USAGE, processIO, UsageError, type CliIO } from './io';
 import { rulesListCommand, rulesTestCommand, rulesValidateCommand } from './rules-command';
@@ -93,9 +95,35 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
 
   program
     .command('demo')
-    .description('Simulate the Cloudflare 2023 intrusion, hunt it, and show the report.')
-    .option('--out <dir>', 'folder for the simulated logs and the HTML report (default: a new temp folder)')
-    .action(async (flags: { out?: string }) => setExit(await demoCommand(flags, io)));
+    .description(
+      'Run the self-hosted service against the Data Center simulator and replay the Cloudflare 2023 intrusion live ' +
+        '(--hunt: simulate it and hunt the logs offline instead).',
+    )
+    .option('--scenario <name>', 'the scenario to replay', 'cloudflare-2023')
+    .option(
+      '--speed <n>',
+      'simulated seconds per second (3600: one simulated hour a second)',
+      (v) => parsePositive('--speed', v),
+      3600,
+    )
+    .option('--noise <n>', 'background users (default: the scenario’s, 200)', (v) =>
+      parseNonNegativeInt('--noise', v),
+    )
+    .option('--seed <s>', 'random seed for the scenario', (v) => parseNonNegativeInt('--seed', v))
+    .option('--port <n>', 'console port (default: any free port)', (v) => parseNonNegativeInt('--port', v))
+    .option('--exit-when-done', 'stop when the replay is over instead of keeping the console up')
+    .option('--hunt', 'simulate the logs and hunt them offline (no service, no simulator)')
+    .option('--out <dir>', 'folder for the logs, the state and reports (default: a new temp folder)')
+    .action(async (flags: LiveDemoFlags & { hunt?: boolean }) =>
+      setExit(flags.hunt ? await demoCommand(flags, io) : await liveDemoCommand(flags, io)),
+    );
+
+  program
+    .command('serve')
+    .description('The self-hosted service for Data Center: tail, detect, contain, notify, serve the console.')
+    .requiredOption('--config <file>', 'the YAML configuration (docs/serve-config.md)')
+    .option('--port <n>', 'override http.port', (v) => parseNonNegativeInt('--port', v))
+    .action(async (flags: { config: string; port?: number }) => setExit(await serveCommand(flags, io)));
 
   const rules = program.command('rules').description('List, validate and test detection rules.');
   rules
@@ -125,6 +153,13 @@ function parseNonNegativeInt(flag: string, text: string): number {
   if (!/^\d+$/.test(text.trim()))
     throw new UsageError(`${flag} must be a whole number (got ${JSON.stringify(text)})`);
   return Number(text);
+}
+
+function parsePositive(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive number (got ${JSON.stringify(text)})`);
+  return n;
 }
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

@@ -40,3 +40,41 @@ export function replayUnits(manifest: ScenarioManifest, outDir: string): ReplayU
   keyed.sort((a, b) => a.t - b.t || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line);
   return keyed.map(({ t, file, text }) => ({ t, file, text }));
 }
+
+export interface PaceOptions {
+  /** Simulated ms per wall ms (3600: one simulated hour a second). */
+  readonly speed: number;
+  /** No single quiet gap waits longer than this (wall ms): nights and weekends pass quickly. */
+  readonly maxGapMs?: number;
+  /** Units before this event time are written at once, without pacing (the history baselines learn from). */
+  readonly liveFrom?: number;
+  /** Stops early when it returns true (checked between units). */
+  readonly stopped?: () => boolean;
+}
+
+/**
+ * Writes units through `write` paced by their event time. The pacing keeps a running wall-clock target, so a
+ * slow write or a busy event loop is caught up on instead of stretching the whole replay.
+ */
+export async function paceUnits(
+  units: readonly ReplayUnit[],
+  opts: PaceOptions,
+  write: (u: ReplayUnit) => void,
+): Promise<void> {
+  const maxGap = opts.maxGapMs ?? Infinity;
+  let simAt: number | undefined;
+  let target = Date.now();
+  for (const u of units) {
+    if (opts.stopped?.()) return;
+    if (opts.liveFrom !== undefined && u.t < opts.liveFrom) {
+      write(u);
+      continue;
+    }
+    simAt ??= u.t;
+    target += Math.min(Math.max(0, u.t - simAt) / opts.speed, maxGap);
+    simAt = Math.max(simAt, u.t);
+    const wait = target - Date.now();
+    if (wait > 2) await new Promise((r) => setTimeout(r, wait));
+    write(u);
+  }
+}

@@ -147,7 +147,8 @@ export const ServeConfigSchema = z
       .object({
         /** Loopback unless told otherwise: the console is never open to the network by default. */
         listen: z.string().default('127.0.0.1'),
-        port: z.number().int().min(1).max(65535).default(8477),
+        /** 0 picks any free port (printed at start). */
+        port: z.number().int().min(0).max(65535).default(8477),
       })
       .strict()
       .default({ listen: '127.0.0.1', port: 8477 }),

@@ -49,6 +49,9 @@ export interface PipelineOptions {
    *  follows them, and progress not yet committed is read again after a crash, giving the same detections.
    *  The service sets a second, which saves a snapshot write per busy poll. */
   readonly commitEveryMs?: number;
+  /** Detections this refuses are dropped before correlation (a rule disabled, or an actor allow-listed for a
+   *  rule, in the console). The rules keep counting either way, so turning a rule back on needs no warm-up. */
+  readonly accept?: (d: Detection) => boolean;
 }
 
 export interface StepResult {
@@ -171,6 +174,7 @@ export class Pipeline {
     for (const e of ready) {
       this.correlator.observe(e);
       for (const d of this.engine.process(e)) {
+        if (this.opts.accept && !this.opts.accept(d)) continue;
         const incidentId = this.correlator.add(d);
         detections.push({ detection: d, incidentId });
         touched.add(incidentId);

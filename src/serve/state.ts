@@ -55,6 +55,8 @@ export class ServeState {
         title TEXT NOT NULL, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS incident_status (
         id TEXT PRIMARY KEY, status TEXT NOT NULL, note TEXT NOT NULL, by TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS incident_status_history (
+        id TEXT NOT NULL, status TEXT NOT NULL, note TEXT NOT NULL, by TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS actions (
         id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, json TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS actions_incident ON actions(incident_id);
@@ -119,18 +121,40 @@ export class ServeState {
 
   /** Acknowledge or resolve an incident (or reopen it); the note and who did it are kept. */
   setStatus(id: string, status: IncidentStatus, note: string, by: string, at: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO incident_status (id, status, note, by, at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET status = excluded.status, note = excluded.note, by = excluded.by, at = excluded.at`,
-      )
-      .run(id, status, note, by, at);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO incident_status (id, status, note, by, at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET status = excluded.status, note = excluded.note, by = excluded.by, at = excluded.at`,
+        )
+        .run(id, status, note, by, at);
+      this.db
+        .prepare('INSERT INTO incident_status_history (id, status, note, by, at) VALUES (?, ?, ?, ?, ?)')
+        .run(id, status, note, by, at);
+    })();
   }
 
   statusOf(id: string): { status: IncidentStatus; note: string; by: string; at: number } | undefined {
     return this.db.prepare('SELECT status, note, by, at FROM incident_status WHERE id = ?').get(id) as
       | { status: IncidentStatus; note: string; by: string; at: number }
       | undefined;
+  }
+
+  /** A setting a person changed in the console (JSON), or undefined when never set. */
+  setting<T>(key: string): T | undefined {
+    const v = this.meta(`setting:${key}`);
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+
+  saveSetting(key: string, value: unknown): void {
+    this.setMeta.run(`setting:${key}`, JSON.stringify(value));
+  }
+
+  /** Status changes are kept as history too, oldest first. */
+  statusHistory(id: string): { status: IncidentStatus; note: string; by: string; at: number }[] {
+    return this.db
+      .prepare('SELECT status, note, by, at FROM incident_status_history WHERE id = ? ORDER BY at, rowid')
+      .all(id) as { status: IncidentStatus; note: string; by: string; at: number }[];
   }
 
   /** The state of the last commit, or undefined on a new file. */

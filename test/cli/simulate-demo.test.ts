@@ -48,11 +48,11 @@ describe('bulkhead simulate', () => {
   });
 });
 
-describe('bulkhead demo', () => {
+describe('bulkhead demo --hunt', () => {
   it('simulates, hunts, reports, writes the HTML, and exits 0 despite critical findings', async () => {
     const out = tempDir();
     const started = Date.now();
-    const r = await run(['demo', '--out', out]);
+    const r = await run(['demo', '--hunt', '--out', out]);
     expect(r.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(r.stdout).toMatch(/CRITICAL +#1 svc-smartsheet/);
