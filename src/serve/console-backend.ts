@@ -82,7 +82,8 @@ export function serviceBackend(ctx: BackendContext): ConsoleBackend {
     },
 
     setStatus(id, status, note, by): Promise<IncidentDetail> {
-      if (!service.store.incident(id)) throw new BackendError('not-found', `no incident ${id}`);
+      if (!service.store.incident(id))
+        return Promise.reject(new BackendError('not-found', `no incident ${id}`));
       service.setStatus(id, status, note, by);
       return Promise.resolve(detail(service.store.incident(id) as Incident));
     },
@@ -96,8 +97,9 @@ export function serviceBackend(ctx: BackendContext): ConsoleBackend {
 
     putSettings(s: Settings): Promise<SettingsView> {
       const known = new Set(service.rules.map((r) => r.id));
-      for (const id of Object.keys(s.rules))
-        if (!known.has(id)) throw new BackendError('invalid', `no rule ${id}`, `rules.${id}`);
+      const unknown = Object.keys(s.rules).find((id) => !known.has(id));
+      if (unknown !== undefined)
+        return Promise.reject(new BackendError('invalid', `no rule ${unknown}`, `rules.${unknown}`));
       // Rules the request does not name keep their settings.
       service.updateSettings({ rules: { ...service.settings().rules, ...s.rules }, response: s.response });
       return Promise.resolve(view());

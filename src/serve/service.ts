@@ -113,9 +113,12 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.now = opts.now ?? Date.now;
     this.pipeline = Pipeline.open({ ...opts, accept: (d) => this.accepts(d) });
     this.actionLog = this.pipeline.store.actionLog();
-    this.current =
-      this.store.setting<ServiceSettings>('service') ??
-      defaultSettings(opts.rules, opts.policy ?? DEFAULT_POLICY);
+    const stored = this.store.setting<ServiceSettings>('service');
+    if (stored)
+      this.say(
+        'using the settings last saved from the console (they override containment.policy in the file)',
+      );
+    this.current = stored ?? defaultSettings(opts.rules, opts.policy ?? DEFAULT_POLICY);
     this.responder = this.buildResponder();
     this.notifier = opts.notifier?.(this.store.database);
   }
