@@ -4,12 +4,14 @@
  * polls, restarts and a torn last line; the spool parses with zero rejects; errors name the product and status.
  */
 import { readFileSync } from 'node:fs';
-import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import { DcExecutor } from '../../src/dc';
+import { DcSimulator, simAdminToken } from '../../src/dcsim';
 import { parseLine } from '../../src/parsers';
 import { AuditRestPoller, spoolPattern } from '../../src/serve/audit-rest-poller';
 
@@ -188,5 +190,36 @@ describe('AuditRestPoller', () => {
       ),
       { numRuns: 25 },
     );
+  });
+});
+
+describe('AuditRestPoller against the DC simulator', () => {
+  it('spools the audit entities of a change made through Jira’s REST API, which parse as that change', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bulkhead-rest-sim-'));
+    const sim = await DcSimulator.start({ logDir: path.join(dir, 'logs') });
+    try {
+      const site = { baseUrl: sim.baseUrl('jira'), token: simAdminToken('jira') };
+      await new DcExecutor({ sites: { jira: site } }).run({
+        kind: 'remove-from-group',
+        product: 'jira',
+        group: 'jira-administrators',
+        identity: { name: 'bob.admin', kind: 'human' },
+      });
+      const spool = path.join(dir, 'spool');
+      await mkdir(spool);
+      const r = await new AuditRestPoller({ source: { product: 'jira', ...site }, spoolDir: spool }).poll();
+      expect(r.spooled).toBeGreaterThanOrEqual(1);
+      const events = (await spooled(spool)).flatMap(
+        (l, i) => parseLine(l, { file: 'spool', line: i + 1 }).events,
+      );
+      expect(
+        events.some(
+          (e) => e['event.action'] === 'group.member.removed' && e['user.target.name'] === 'bob.admin',
+        ),
+      ).toBe(true);
+    } finally {
+      await sim.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
