@@ -6,16 +6,7 @@
  * Bulkhead's action map (src/parsers/action-map.ts) recognises, so each parses to the canonical action a
  * real record of that change does.
  */
-import { JIRA, type DcAuditType } from '../scenarios/formats/dc-audit';
-
-const t = (
-  action: string,
-  actionI18nKey: string,
-  area: string,
-  category: string,
-  categoryI18nKey: string,
-  level: DcAuditType['level'] = 'BASE',
-): DcAuditType => ({ action, actionI18nKey, area, category, categoryI18nKey, level });
+import { dcAuditType as t, JIRA } from '../scenarios/formats/dc-audit';
 
 export const SIM_JIRA = {
   userAddedToGroup: JIRA.userAddedToGroup,

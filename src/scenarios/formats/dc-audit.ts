@@ -92,7 +92,8 @@ export function emitDcAudit(sink: RecordSink, r: DcAuditRecord): void {
   sink.emit({ t: r.t, file, text: JSON.stringify(line), ...(r.steps ? { steps: r.steps } : {}) });
 }
 
-const t = (
+/** An audit type from its parts, in the order the products' records list them. */
+export const dcAuditType = (
   action: string,
   actionI18nKey: string,
   area: string,
@@ -100,6 +101,7 @@ const t = (
   categoryI18nKey: string,
   level: DcAuditType['level'] = 'BASE',
 ): DcAuditType => ({ action, actionI18nKey, area, category, categoryI18nKey, level });
+const t = dcAuditType;
 
 /** The audit types the scenarios write. Strings from the public samples where they exist there. */
 export const JIRA = {
