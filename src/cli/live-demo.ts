@@ -226,7 +226,7 @@ export async function liveDemo(
  * identity the intruder used that already existed (not the ones the replay creates), in the products' user
  * groups, so containment acts on accounts the products know.
  */
-function seedFor(manifest: ScenarioManifest, units: readonly ReplayUnit[]): SimSeed {
+export function seedFor(manifest: ScenarioManifest, units: readonly ReplayUnit[]): SimSeed {
   const created = new Set<string>();
   for (const u of units)
     for (const line of u.text.split('\n')) {

@@ -13,7 +13,9 @@
  *  4. an incident raised only by rules in dry-run is recorded as `dry-run`, and nothing runs;
  *  5. at most `maxPerHour` actions run automatically in any hour; the rest wait for a person (`awaiting-approval`);
  *  6. the action runs; `done` or `failed` with the product's answer. A done action can be undone (`undone`),
- *     except a token revocation, which nothing can undo (said in the record).
+ *     except a token revocation, which nothing can undo (said in the record). The record is written before
+ *     the call (`failed`, INTERRUPTED), so a host killed during it runs the action again on restart even when
+ *     the plan no longer includes it (a removed admin group is no longer listed).
  */
 import type { Identity } from '../core/detection';
 import type { Product } from '../core/event';
@@ -89,6 +91,9 @@ export interface ActionLog {
   put(record: ActionRecord): Promise<void>;
   /** Records whose state became `done` or `failed` at or after `since` (for the hourly cap). */
   countRunSince(since: number): Promise<number>;
+  /** Every record of one incident, where the store can list them (lets a restarted host finish interrupted runs
+   *  that its plan no longer includes). */
+  forIncident?(incidentId: string): Promise<readonly ActionRecord[]> | readonly ActionRecord[];
 }
 
 export class MemoryActionLog implements ActionLog {
@@ -108,12 +113,17 @@ export class MemoryActionLog implements ActionLog {
   countRunSince(since: number): Promise<number> {
     return Promise.resolve(this.runs.filter((t) => t >= since).length);
   }
+  forIncident(incidentId: string): ActionRecord[] {
+    return [...this.records.values()].filter((r) => r.incidentId === incidentId);
+  }
   all(): ActionRecord[] {
     return [...this.records.values()];
   }
 }
 
 const HOUR_MS = 3_600_000;
+/** The result of a record whose run began and has not ended (or whose host died during it). */
+export const INTERRUPTED = 'interrupted: the host stopped during the call; it runs again on restart';
 
 export interface ResponderPorts {
   readonly directory: Directory;
@@ -140,8 +150,11 @@ export class Responder {
   /** Plans and decides the containment of an incident; returns one record per action, in the order decided.
    *  Safe to call again whenever the incident changes: decided actions keep their records. */
   async respond(incident: Incident): Promise<ActionRecord[]> {
+    const out: ActionRecord[] = [];
+    for (const r of (await this.ports.log.forIncident?.(incident.id)) ?? [])
+      if (r.result === INTERRUPTED) out.push(await this.run(r, r.reason, r.by));
     const acting = incident.detections.filter((d) => atLeast(d.severity, this.policy.minSeverity));
-    if (acting.length === 0) return [];
+    if (acting.length === 0) return out;
     const dryRun = acting.every((d) => this.dryRun.has(d.rule.id));
     const products = [
       ...new Set(incident.detections.flatMap((d) => d.events.map((e) => e['atlassian.product']))),
@@ -155,10 +168,11 @@ export class Responder {
           why: `${l.relation} (${l.via ?? '?'}) in incident ${incident.id}`,
         })),
     ].filter((w) => w.identity.name !== undefined || w.identity.id !== undefined);
-    const out: ActionRecord[] = [];
     for (const { identity, why } of who) {
-      for (const action of await this.plan(identity, products))
-        out.push(await this.decide(incident.id, action, why, dryRun));
+      for (const action of await this.plan(identity, products)) {
+        const rec = await this.decide(incident.id, action, why, dryRun);
+        if (!out.some((r) => r.id === rec.id)) out.push(rec);
+      }
     }
     return out;
   }
@@ -224,6 +238,9 @@ export class Responder {
   ): Promise<ActionRecord> {
     const id = `${incidentId}/${actionKey(action)}`;
     const known = await this.ports.log.get(id);
+    // A run the host did not live to record (killed mid-call): the product may or may not have done it, so it
+    // runs again (actions are idempotent at the product) under its record.
+    if (known?.result === INTERRUPTED) return this.run(known, known.reason, known.by);
     if (known) return known;
     const now = this.ports.now();
     const base = { id, incidentId, action, at: now };
@@ -256,7 +273,17 @@ export class Responder {
     return this.run({ ...base, state: 'awaiting-approval', reason: why }, why);
   }
 
-  private async run(r: ActionRecord, reason: string, by?: string): Promise<ActionRecord> {
+  private async run(known: ActionRecord, reason: string, by?: string): Promise<ActionRecord> {
+    const { result: _before, ...r } = known;
+    // Recorded before the product is called, so a host killed during the call finds the action on restart.
+    await this.ports.log.put({
+      ...r,
+      state: 'failed',
+      reason,
+      at: this.ports.now(),
+      result: INTERRUPTED,
+      ...(by ? { by } : {}),
+    });
     let rec: ActionRecord;
     try {
       const answer = await this.ports.executor.run(r.action);
