@@ -14,8 +14,8 @@
  *  5. at most `maxPerHour` actions run automatically in any hour; the rest wait for a person (`awaiting-approval`);
  *  6. the action runs; `done` or `failed` with the product's answer. A done action can be undone (`undone`),
  *     except a token revocation, which nothing can undo (said in the record). The record is written before
- *     the call (`failed`, INTERRUPTED), so a host killed during it runs the action again on restart even when
- *     the plan no longer includes it (a removed admin group is no longer listed).
+ *     the call (`running`), so a host killed during it runs the action again on restart even when the plan no
+ *     longer includes it (a removed admin group is no longer listed).
  */
 import type { Identity } from '../core/detection';
 import type { Product } from '../core/event';
@@ -67,7 +67,18 @@ export interface Executor {
   supports?(kind: ContainmentAction['kind'], product: Product): boolean;
 }
 
-export type RecordState = 'done' | 'failed' | 'dry-run' | 'awaiting-approval' | 'skipped' | 'undone';
+export type RecordState =
+  | 'done'
+  | 'failed'
+  | 'dry-run'
+  | 'awaiting-approval'
+  | 'skipped'
+  | 'undone'
+  /** The call to the product began and has not ended; a host killed during it runs it again on restart. */
+  | 'running';
+
+/** States in which an action has been run (they count towards the hourly cap; undo does not free a slot). */
+export const RAN_STATES: ReadonlySet<RecordState> = new Set(['running', 'done', 'failed']);
 
 export interface ActionRecord {
   /** Deterministic: the incident and the action. */
@@ -89,11 +100,10 @@ export interface ActionRecord {
 export interface ActionLog {
   get(id: string): Promise<ActionRecord | undefined>;
   put(record: ActionRecord): Promise<void>;
-  /** Records whose state became `done` or `failed` at or after `since` (for the hourly cap). */
+  /** Records that started running (RAN_STATES) at or after `since` (for the hourly cap). */
   countRunSince(since: number): Promise<number>;
-  /** Every record of one incident, where the store can list them (lets a restarted host finish interrupted runs
-   *  that its plan no longer includes). */
-  forIncident?(incidentId: string): Promise<readonly ActionRecord[]> | readonly ActionRecord[];
+  /** Every record of one incident (lets a restarted host finish runs that its plan no longer includes). */
+  forIncident(incidentId: string): Promise<readonly ActionRecord[]> | readonly ActionRecord[];
 }
 
 export class MemoryActionLog implements ActionLog {
@@ -105,7 +115,7 @@ export class MemoryActionLog implements ActionLog {
   }
   put(record: ActionRecord): Promise<void> {
     const prev = this.records.get(record.id);
-    const ran = (s: RecordState | undefined) => s === 'done' || s === 'failed';
+    const ran = (s: RecordState | undefined) => s !== undefined && RAN_STATES.has(s);
     if (ran(record.state) && !ran(prev?.state)) this.runs.push(record.at);
     this.records.set(record.id, record);
     return Promise.resolve();
@@ -122,8 +132,6 @@ export class MemoryActionLog implements ActionLog {
 }
 
 const HOUR_MS = 3_600_000;
-/** The result of a record whose run began and has not ended (or whose host died during it). */
-export const INTERRUPTED = 'interrupted: the host stopped during the call; it runs again on restart';
 
 export interface ResponderPorts {
   readonly directory: Directory;
@@ -151,8 +159,8 @@ export class Responder {
    *  Safe to call again whenever the incident changes: decided actions keep their records. */
   async respond(incident: Incident): Promise<ActionRecord[]> {
     const out: ActionRecord[] = [];
-    for (const r of (await this.ports.log.forIncident?.(incident.id)) ?? [])
-      if (r.result === INTERRUPTED) out.push(await this.run(r, r.reason, r.by));
+    for (const r of await this.ports.log.forIncident(incident.id))
+      if (r.state === 'running') out.push(await this.run(r, r.reason, r.by));
     const acting = incident.detections.filter((d) => atLeast(d.severity, this.policy.minSeverity));
     if (acting.length === 0) return out;
     const dryRun = acting.every((d) => this.dryRun.has(d.rule.id));
@@ -240,7 +248,7 @@ export class Responder {
     const known = await this.ports.log.get(id);
     // A run the host did not live to record (killed mid-call): the product may or may not have done it, so it
     // runs again (actions are idempotent at the product) under its record.
-    if (known?.result === INTERRUPTED) return this.run(known, known.reason, known.by);
+    if (known?.state === 'running') return this.run(known, known.reason, known.by);
     if (known) return known;
     const now = this.ports.now();
     const base = { id, incidentId, action, at: now };
@@ -276,14 +284,7 @@ export class Responder {
   private async run(known: ActionRecord, reason: string, by?: string): Promise<ActionRecord> {
     const { result: _before, ...r } = known;
     // Recorded before the product is called, so a host killed during the call finds the action on restart.
-    await this.ports.log.put({
-      ...r,
-      state: 'failed',
-      reason,
-      at: this.ports.now(),
-      result: INTERRUPTED,
-      ...(by ? { by } : {}),
-    });
+    await this.ports.log.put({ ...r, state: 'running', reason, at: this.ports.now(), ...(by ? { by } : {}) });
     let rec: ActionRecord;
     try {
       const answer = await this.ports.executor.run(r.action);

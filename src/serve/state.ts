@@ -11,7 +11,7 @@
 import Database from 'better-sqlite3';
 import type { Detection } from '../core/detection';
 import type { Incident, IncidentStatus } from '../core/incident';
-import type { ActionLog, ActionRecord, RecordState } from '../respond/responder';
+import { RAN_STATES, type ActionLog, type ActionRecord, type RecordState } from '../respond/responder';
 
 const SCHEMA_VERSION = 1;
 
@@ -114,8 +114,7 @@ export class ServeState {
   /** An incident as stored, with the status a person gave it. */
   incident(id: string): Incident | undefined {
     const row = this.db.prepare('SELECT json FROM incidents WHERE id = ?').get(id) as
-      | { json: string }
-      | undefined;
+      { json: string } | undefined;
     return row ? this.withStatus(JSON.parse(row.json) as Incident) : undefined;
   }
 
@@ -136,8 +135,7 @@ export class ServeState {
 
   statusOf(id: string): { status: IncidentStatus; note: string; by: string; at: number } | undefined {
     return this.db.prepare('SELECT status, note, by, at FROM incident_status WHERE id = ?').get(id) as
-      | { status: IncidentStatus; note: string; by: string; at: number }
-      | undefined;
+      { status: IncidentStatus; note: string; by: string; at: number } | undefined;
   }
 
   /** A setting a person changed in the console (JSON), or undefined when never set. */
@@ -212,7 +210,7 @@ export class SqliteActionLog implements ActionLog {
        ON CONFLICT(id) DO UPDATE SET state = excluded.state, at = excluded.at, json = excluded.json`,
     );
     const ran = db.prepare('INSERT OR IGNORE INTO action_runs (action_id, at) VALUES (?, ?)');
-    const ranState = (s: RecordState) => s === 'done' || s === 'failed';
+    const ranState = (s: RecordState) => RAN_STATES.has(s);
     this.putTx = db.transaction((r: ActionRecord) => {
       upsert.run(r.id, r.incidentId, r.state, r.at, JSON.stringify(r));
       if (ranState(r.state)) ran.run(r.id, r.at);

@@ -300,6 +300,33 @@ describe('Responder', () => {
     expect(recs.map((r) => actionKey(r.action))).toContain('suspend-account jira:svc-smartsheet');
   });
 
+  it('runs again an action its host did not live to record, even when the plan no longer includes it', async () => {
+    const { site, log, responder } = setup({ actions: ['remove-from-admin-groups'] });
+    // A host killed after the product removed the group member, before the outcome was recorded: the record
+    // says `running`, and the directory no longer lists the group, so a fresh plan would not include it.
+    const removal = {
+      kind: 'remove-from-group' as const,
+      product: 'jira' as const,
+      group: 'jira-administrators',
+      identity: { name: 'svc-smartsheet', kind: 'service' as const },
+    };
+    site.groups.get('jira:jira-administrators')?.delete('svc-smartsheet');
+    await log.put({
+      id: `inc-1/${actionKey(removal)}`,
+      incidentId: 'inc-1',
+      action: removal,
+      state: 'running',
+      reason: 'actor of incident inc-1',
+      at: 1,
+    });
+    const recs = await responder.respond(incident());
+    expect(recs.filter((r) => r.action.product === 'jira').map((r) => [r.id, r.state])).toEqual([
+      [`inc-1/${actionKey(removal)}`, 'done'],
+    ]);
+    expect(site.calls.filter((c) => c.startsWith('remove-from-group jira'))).toHaveLength(1);
+    expect(await log.countRunSince(0)).toBe(1);
+  });
+
   it('refuses a policy with a negative or fractional hourly cap', () => {
     expect(() => setup({ maxPerHour: -1 })).toThrow(/maxPerHour/);
     expect(() => setup({ maxPerHour: 1.5 })).toThrow(/maxPerHour/);
