@@ -1,0 +1,121 @@
+/**
+ * The Forge app's core, assembled from its ports: what each Forge entry point calls. Host-independent (the
+ * Forge wiring is ../index.ts, the adapters ../adapters/), so the same app runs under the local harness,
+ * in tests with in-memory ports, and on Forge.
+ */
+import { parseRecord } from '../../parsers';
+import { ConsoleApi, ProductAccess, type CallerContext, type ConsoleFunction } from './console';
+import { Containment } from './containment';
+import { Ingestor, type RuleSet } from './ingest';
+import { KEYS } from './keys';
+import { mergeCheck, type MergeCheckResult } from './merge-check';
+import { Pollers, type PollResult, type PollSource } from './pollers';
+import type { ExternalFetch, KvPort, Logger, ProductApi, QueuePort } from './ports';
+import { Storage } from './storage';
+import { WebTriggers, type WebTriggerRequest, type WebTriggerResponse } from './webtriggers';
+
+export interface AppPorts {
+  readonly kv: KvPort;
+  /** Product REST as the app. */
+  readonly asApp: ProductApi;
+  /** Product REST as the user of the current resolver invocation. */
+  readonly asUser: (ctx: CallerContext) => ProductApi;
+  readonly fetch: ExternalFetch;
+  readonly queue: QueuePort;
+  readonly rules: () => RuleSet;
+  readonly now: () => number;
+  readonly log?: Logger;
+  /** Poll time budget per invocation (ms). */
+  readonly pollBudgetMs?: number;
+}
+
+export interface QueueJob {
+  readonly kind?: unknown;
+  readonly incidentId?: unknown;
+}
+
+export class BulkheadApp {
+  readonly storage: Storage;
+  readonly ingestor: Ingestor;
+  readonly webtriggers: WebTriggers;
+  readonly pollers: Pollers;
+  readonly containment: Containment;
+  readonly console: ConsoleApi;
+
+  constructor(private readonly p: AppPorts) {
+    this.storage = new Storage(p.kv, p.now);
+    const log = p.log;
+    this.ingestor = new Ingestor({
+      storage: this.storage,
+      queue: p.queue,
+      rules: p.rules,
+      now: p.now,
+      ...(log ? { log } : {}),
+    });
+    this.webtriggers = new WebTriggers({ kv: p.kv, ingestor: this.ingestor, now: p.now, ...(log ? { log } : {}) });
+    this.pollers = new Pollers({
+      storage: this.storage,
+      ingestor: this.ingestor,
+      product: p.asApp,
+      fetch: p.fetch,
+      now: p.now,
+      ...(p.pollBudgetMs !== undefined ? { budgetMs: p.pollBudgetMs } : {}),
+      ...(log ? { log } : {}),
+    });
+    this.containment = new Containment({
+      storage: this.storage,
+      product: p.asApp,
+      fetch: p.fetch,
+      now: p.now,
+      ...(log ? { log } : {}),
+    });
+    this.console = new ConsoleApi({
+      storage: this.storage,
+      containment: this.containment,
+      access: (ctx) => new ProductAccess(p.asUser(ctx)),
+    });
+  }
+
+  /** A product event (trigger): kept only if the parser reads it, then into the inbox. */
+  async productEvent(event: unknown): Promise<{ accepted: boolean; reason?: string }> {
+    const out = parseRecord(event, { file: 'forge-event', line: 1 }, undefined, { receivedAt: this.p.now() });
+    if (out.events.length === 0)
+      return { accepted: false, reason: out.rejects[0]?.reason ?? 'no event in the payload' };
+    await this.ingestor.accept('forge-event', [event]);
+    return { accepted: true };
+  }
+
+  /** `avi:forge:installed:app`: backfill what the audit APIs still hold, from the next polls on. */
+  async installed(): Promise<void> {
+    const s = await this.storage.settings();
+    await this.pollers.startBackfill(s.backfillDays);
+    await this.storage.saveSettings(s);
+  }
+
+  async poll(source: PollSource): Promise<PollResult> {
+    const r = await this.pollers.poll(source);
+    await this.p.kv.set(KEYS.observation(`poll:${source}`), { ...r, at: this.p.now() });
+    return r;
+  }
+
+  /** A job from the `ingest` or `contain` queue. */
+  async job(queue: 'ingest' | 'contain', body: QueueJob): Promise<unknown> {
+    if (queue === 'ingest') return this.ingestor.drain();
+    if (typeof body.incidentId !== 'string') throw new Error('contain job without an incidentId');
+    return this.containment.contain(body.incidentId);
+  }
+
+  webtrigger(which: 'org' | 'bitbucket' | 'forwarder', req: WebTriggerRequest): Promise<WebTriggerResponse> {
+    if (which === 'org') return this.webtriggers.orgWebhook(req);
+    if (which === 'bitbucket') return this.webtriggers.bitbucketWebhook(req);
+    return this.webtriggers.forwarder(req);
+  }
+
+  mergeCheck(event: unknown): Promise<MergeCheckResult> {
+    return mergeCheck(this.p.kv, event);
+  }
+
+  resolve(fn: ConsoleFunction, payload: unknown, ctx: CallerContext): Promise<unknown> {
+    return this.console.call(fn, payload, ctx);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Ingestion on Forge, host-independent. Every source (product-event triggers, web triggers, the audit pollers)
+ * first stores what it received in the inbox (`accept`: one KVS write, cheap enough for a 55 s trigger) and
+ * asks for a drain; the `ingest` queue consumer drains the inbox in batches, one at a time (queue
+ * concurrency 1): parse → drop records already seen → engine → correlator → store detections, incidents and
+ * the new snapshot → commit (`head`) → mark seen, delete the inbox items → queue containment for incidents at
+ * or above the policy's severity. A crash anywhere before the commit repeats the batch with the same result;
+ * after it, the batch is skipped by `head.consumed`.
+ */
+import type { Detection } from '../../core/detection';
+import type { AuditEvent } from '../../core/event';
+import { atLeast } from '../../core/severity';
+import { Correlator } from '../../correlate';
+import { Engine } from '../../engine';
+import type { ListSet } from '../../lists/list-set';
+import { parseRecord } from '../../parsers';
+import type { CompiledRule } from '../../rules/compiled';
+import { ENTITIES, KEYS, rawKey, safeKey } from './keys';
+import type { BatchKey, BatchSetItem, Logger, QueuePort } from './ports';
+import { SEEN_TTL_SECONDS, Storage, type Head, type InboxItem } from './storage';
+
+/** Records per inbox item: keeps an item under the 240 KiB value limit for audit records of a few KB. */
+export const RECORDS_PER_ITEM = 50;
+/** A drain asked for within this many seconds of another is the same drain. */
+export const DRAIN_DEBOUNCE_SECONDS = 5;
+
+export interface RuleSet {
+  readonly rules: readonly CompiledRule[];
+  readonly lists: ListSet;
+}
+
+export interface IngestDeps {
+  readonly storage: Storage;
+  readonly queue: QueuePort;
+  readonly rules: () => RuleSet;
+  readonly now: () => number;
+  readonly log?: Logger;
+}
+
+export interface DrainResult {
+  readonly items: number;
+  readonly records: number;
+  readonly duplicates: number;
+  readonly events: number;
+  readonly rejects: number;
+  readonly detections: readonly Detection[];
+  /** Incidents created or changed by this batch. */
+  readonly incidents: readonly string[];
+  /** Incidents sent to the `contain` queue. */
+  readonly contain: readonly string[];
+  /** Whether more inbox items are waiting. */
+  readonly more: boolean;
+}
+
+interface Parsed {
+  readonly key: string;
+  readonly events: readonly AuditEvent[];
+  readonly rejects: number;
+}
+
+export class Ingestor {
+  constructor(private readonly d: IngestDeps) {}
+
+  /**
+   * Stores received records in the inbox (chunks of RECORDS_PER_ITEM) and asks for a drain. Returns once
+   * they are stored: a poller moves its cursor only after this.
+   */
+  async accept(source: string, records: readonly unknown[], opts: { drain?: boolean } = {}): Promise<number> {
+    if (records.length === 0) return 0;
+    const at = this.d.now();
+    const items: BatchSetItem[] = [];
+    for (let i = 0; i < records.length; i += RECORDS_PER_ITEM) {
+      const chunk = records.slice(i, i + RECORDS_PER_ITEM);
+      const value: InboxItem = { source, receivedAt: at, records: chunk };
+      items.push({ key: KEYS.inbox(at, rawKey(chunk).slice(0, 20)), value });
+    }
+    await this.d.storage.setAll(items);
+    if (opts.drain !== false) await this.requestDrain();
+    return items.length;
+  }
+
+  /** Pushes a drain job unless one was asked for in the last few seconds (a debounce mark with a TTL). A lost
+   *  race pushes two; a drain finding nothing does nothing. */
+  async requestDrain(): Promise<void> {
+    const kv = this.d.storage.kv;
+    if ((await kv.get(KEYS.drainPending)) !== undefined) return;
+    await kv.set(KEYS.drainPending, this.d.now(), DRAIN_DEBOUNCE_SECONDS);
+    await this.d.queue.push('ingest', { kind: 'drain' }, DRAIN_DEBOUNCE_SECONDS);
+  }
+
+  /** Processes up to `maxItems` inbox items as one batch. */
+  async drain(maxItems = 100): Promise<DrainResult> {
+    const { storage } = this.d;
+    const head = await storage.head();
+    const consumed = new Set(head?.consumed ?? []);
+    const items: { key: string; value: InboxItem }[] = [];
+    const stale: string[] = [];
+    let cursor: string | undefined;
+    let more = false;
+    do {
+      const page = await storage.kv.queryPrefix<InboxItem>(KEYS.inboxPrefix, 20, cursor);
+      for (const r of page.results) {
+        if (consumed.has(r.key)) stale.push(r.key);
+        else if (items.length < maxItems) items.push(r);
+        else more = true;
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && items.length < maxItems);
+    if (cursor !== undefined) more = true;
+    if (stale.length > 0) await storage.deleteAll(stale.map((key) => ({ key })));
+    const empty: DrainResult = {
+      items: 0,
+      records: 0,
+      duplicates: 0,
+      events: 0,
+      rejects: 0,
+      detections: [],
+      incidents: [],
+      contain: [],
+      more,
+    };
+    if (items.length === 0) return empty;
+
+    // Parse every record; its raw key is its identity (and its evidence reference, so detection ids do not
+    // depend on which delivery carried it).
+    const parsed: Parsed[] = [];
+    let records = 0;
+    const inBatch = new Set<string>();
+    for (const item of items) {
+      for (const rec of item.value.records) {
+        records++;
+        const key = rawKey(rec);
+        if (inBatch.has(key)) continue;
+        inBatch.add(key);
+        const out = parseRecord(rec, { file: `${item.value.source}/${key}`, line: 1 }, undefined, {
+          receivedAt: item.value.receivedAt,
+        });
+        parsed.push({ key, events: out.events, rejects: out.rejects.length });
+      }
+    }
+    const seen = await storage.getAll<number>(parsed.map((p) => ({ key: KEYS.seen(p.key) })));
+    const fresh = parsed.filter((p) => !seen.has(KEYS.seen(p.key)));
+    const duplicates = records - fresh.length;
+
+    const settings = await storage.settings();
+    const { rules, lists } = this.d.rules();
+    const snapshot = (await storage.loadSnapshot(head)) as { engine?: unknown; correlator?: unknown } | undefined;
+    const engineOpts = { rules, lists, disabledRules: settings.disabledRules, now: this.d.now };
+    const engine = snapshot?.engine ? Engine.restore(snapshot.engine, engineOpts) : new Engine(engineOpts);
+    const correlator = snapshot?.correlator ? Correlator.restore(snapshot.correlator) : new Correlator();
+    const mergedBefore = correlator.mergedIds().length;
+
+    const events = fresh.flatMap((p) => p.events);
+    events.sort(
+      (a, b) =>
+        a['@timestamp'] - b['@timestamp'] || (a.ref.file < b.ref.file ? -1 : a.ref.file > b.ref.file ? 1 : 0),
+    );
+    const detections: Detection[] = [];
+    const touched = new Map<string, Detection[]>();
+    for (const e of events) {
+      const found = engine.process(e);
+      correlator.observe(e);
+      for (const det of found) {
+        detections.push(det);
+        const id = correlator.add(det);
+        const list = touched.get(id);
+        if (list) list.push(det);
+        else touched.set(id, [det]);
+      }
+    }
+
+    const entities: BatchSetItem[] = [];
+    const incidentIds: string[] = [];
+    const contain: string[] = [];
+    const merged = new Set(correlator.mergedIds());
+    // Detections are written once, when found; all of an incident's only when a merge moved some into it.
+    const mergedNow = merged.size > mergedBefore;
+    const foundNow = new Set(detections.map((d) => d.id));
+    for (const id of touched.keys()) {
+      const inc = correlator.incident(id);
+      if (!inc) continue;
+      if (!incidentIds.includes(inc.id)) incidentIds.push(inc.id);
+    }
+    for (const id of incidentIds) {
+      const inc = correlator.incident(id);
+      if (!inc) continue;
+      entities.push(storage.incidentItem(inc));
+      for (const det of inc.detections)
+        if (mergedNow || foundNow.has(det.id)) entities.push(storage.detectionItem(det, inc.id));
+      if (atLeast(inc.severity, settings.policy.minSeverity)) contain.push(inc.id);
+    }
+    const dropped: BatchKey[] = [...merged]
+      .filter((id) => !incidentIds.includes(id))
+      .map((id) => ({ entity: ENTITIES.incident, key: safeKey(id) }));
+    const consumedKeys = items.map((i) => i.key);
+    await storage.commit(
+      head,
+      { engine: engine.snapshot(), correlator: correlator.snapshot() },
+      dedupe(entities),
+      dropped,
+      consumedKeys,
+    );
+    // After the commit: a crash here leaves marks unwritten (a later duplicate would be processed again, never
+    // lost) and inbox items behind (skipped and deleted next time through `head.consumed`).
+    const at = this.d.now();
+    await storage.setAll(fresh.map((p) => ({ key: KEYS.seen(p.key), value: at, ttlSeconds: SEEN_TTL_SECONDS })));
+    await storage.deleteAll(consumedKeys.map((key) => ({ key })));
+    for (const id of contain) await this.d.queue.push('contain', { kind: 'contain', incidentId: id });
+    if (more) await this.d.queue.push('ingest', { kind: 'drain' });
+    this.d.log?.(
+      `drained ${items.length} items: ${records} records, ${duplicates} duplicates, ${events.length} events, ${detections.length} detections`,
+    );
+    return {
+      items: items.length,
+      records,
+      duplicates,
+      events: events.length,
+      rejects: fresh.reduce((n, p) => n + p.rejects, 0),
+      detections,
+      incidents: incidentIds,
+      contain,
+      more,
+    };
+  }
+}
+
+/** The last write of each key wins (a detection listed by two incidents of one batch). */
+function dedupe(items: readonly BatchSetItem[]): BatchSetItem[] {
+  const m = new Map<string, BatchSetItem>();
+  for (const i of items) m.set(`${i.entity ?? ''}\u0000${i.key}`, i);
+  return [...m.values()];
+}
+
+export type { Head };

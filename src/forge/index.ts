@@ -1,0 +1,87 @@
+/**
+ * Forge entry points (manifest.yml `function` handlers `forge/index.<name>`). Each is thin: read the
+ * invocation, call the core (./core/app.ts), return. The app is built once per runtime instance.
+ */
+import { InvocationError, InvocationErrorCode } from '@forge/events';
+import Resolver from '@forge/resolver';
+import { loadLists, loadRules } from '../engine';
+import { builtinListsDir, builtinRulesDir } from '../hunt/paths';
+import { asAppApi, asUserApi, externalFetch, forgeQueue, ForgeKv } from './adapters/forge';
+import { BulkheadApp, type QueueJob } from './core/app';
+import { CONSOLE_FUNCTIONS, type CallerContext } from './core/console';
+import type { RuleSet } from './core/ingest';
+import type { WebTriggerRequest } from './core/webtriggers';
+
+let rules: RuleSet | undefined;
+/** The built-in rules and lists, loaded once. (On Forge they must be bundled with the function: see decision 0016.) */
+function builtinRules(): RuleSet {
+  if (!rules) {
+    const lists = loadLists([builtinListsDir()]).lists;
+    rules = { rules: loadRules([builtinRulesDir()], lists).rules, lists };
+  }
+  return rules;
+}
+
+let app: BulkheadApp | undefined;
+export function bulkhead(): BulkheadApp {
+  app ??= new BulkheadApp({
+    kv: new ForgeKv(),
+    asApp: asAppApi,
+    asUser: () => asUserApi,
+    fetch: externalFetch,
+    queue: forgeQueue,
+    rules: builtinRules,
+    now: () => Date.now(),
+    log: (line) => console.log(line),
+  });
+  return app;
+}
+
+/** Product-event trigger: the event goes to the inbox; a bad payload is logged and dropped (never retried). */
+export async function onProductEvent(event: unknown): Promise<void> {
+  const r = await bulkhead().productEvent(event);
+  if (!r.accepted) console.log(`product event not read: ${r.reason ?? ''}`);
+}
+
+/** `avi:forge:installed:app`: start the backfill. Retried when the app user's permissions are not there yet. */
+export async function onInstalled(): Promise<InvocationError | void> {
+  try {
+    await bulkhead().installed();
+  } catch (err) {
+    console.log(`install setup failed, retrying: ${(err as Error).message}`);
+    return new InvocationError({ retryAfter: 60, retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST });
+  }
+}
+
+export async function pollJiraAudit(): Promise<void> {
+  await bulkhead().poll('jira-audit');
+}
+export async function pollConfluenceAudit(): Promise<void> {
+  await bulkhead().poll('confluence-audit');
+}
+export async function pollOrgEvents(): Promise<void> {
+  await bulkhead().poll('org-events');
+}
+
+export const orgWebhook = (req: WebTriggerRequest) => bulkhead().webtrigger('org', req);
+export const bitbucketWebhook = (req: WebTriggerRequest) => bulkhead().webtrigger('bitbucket', req);
+export const forwarderWebhook = (req: WebTriggerRequest) => bulkhead().webtrigger('forwarder', req);
+
+/** `ingest` queue: drain the inbox (a failure is retried by the platform; the batch repeats identically). */
+export async function ingestWorker(event: { body?: QueueJob }): Promise<void> {
+  await bulkhead().job('ingest', event.body ?? {});
+}
+
+/** `contain` queue: decide and run the incident's containment, then notify; a retryable notification
+ *  failure asks for the job again (decided actions are not repeated). */
+export async function containWorker(event: { body?: QueueJob }): Promise<InvocationError | void> {
+  const r = (await bulkhead().job('contain', event.body ?? {})) as { notified?: { retryable?: boolean }[] };
+  if (r.notified?.some((n) => n.retryable === true)) return new InvocationError({ retryAfter: 60, retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST });
+}
+
+export const mergeCheck = (event: unknown) => bulkhead().mergeCheck(event);
+
+const resolver = new Resolver();
+for (const fn of CONSOLE_FUNCTIONS)
+  resolver.define(fn, (req) => bulkhead().resolve(fn, req.payload, req.context as CallerContext));
+export const consoleResolver = resolver.getDefinitions();
