@@ -434,7 +434,7 @@ export class ForgeHarness {
   async invokeFunction(
     moduleKey: string,
     handler: ForgeHandler,
-    payload: unknown,
+    payload: unknown = {},
     opts: { accountId?: string; timeoutMs?: number } = {},
   ): Promise<unknown> {
     const r = await this.invoke(
