@@ -29,6 +29,7 @@
 import type { HarnessRequest, HarnessResponse } from '../forge-harness';
 import { CloudSimError, type Group, type SimUser } from './model';
 import type { CloudSim } from './site';
+import { jiraTime as jiraTimeOf } from './records';
 
 type Res = HarnessResponse;
 
@@ -225,6 +226,19 @@ export function routeJira(sim: CloudSim, req: HarnessRequest): Res {
         body: { id: is.id, key: is.key, self: `${sim.hostName}/rest/api/3/issue/${is.id}` },
       };
     }
+    const comment = /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/.exec(p);
+    if (method === 'POST' && comment) {
+      const is =
+        sim.issues.get(decodeURIComponent(comment[1]!)) ??
+        [...sim.issues.values()].find((i) => i.id === comment[1]);
+      if (!is) return jiraErr(404, 'Issue does not exist or you do not have permission to see it.');
+      const body = (req.json as { body?: unknown } | undefined)?.body;
+      const c = sim.addComment(who.accountId, is.key, body);
+      return {
+        status: 201,
+        body: { id: c.id, body, author: { accountId: who.accountId }, created: jiraTimeOf(sim.now()) },
+      };
+    }
     const issueMatch = /^\/rest\/api\/3\/issue\/([^/]+)$/.exec(p);
     if (method === 'GET' && issueMatch) {
       const is =
@@ -304,6 +318,14 @@ function confUser(u: SimUser): Record<string, unknown> {
   };
 }
 
+function confMembers(sim: CloudSim, g: Group, q: URLSearchParams): Res {
+  const start = intParam(q, 'start', 0);
+  const limit = intParam(q, 'limit', 200, 200);
+  const list = [...g.members].sort().map((id) => sim.user(id)!);
+  const results = list.slice(start, start + limit).map(confUser);
+  return { status: 200, body: { results, start, limit, size: results.length } };
+}
+
 export function routeConfluence(sim: CloudSim, req: HarnessRequest): Res {
   const who = caller(sim, req);
   if (!who) return confErr(401, 'This request requires authentication');
@@ -359,11 +381,51 @@ export function routeConfluence(sim: CloudSim, req: HarnessRequest): Res {
     if (method === 'GET' && members) {
       const g = sim.groups.get(decodeURIComponent(members[1]!));
       if (!g) return confErr(404, 'Group not found');
-      const start = intParam(q, 'start', 0);
-      const limit = intParam(q, 'limit', 200, 200);
-      const list = [...g.members].sort().map((id) => sim.user(id)!);
-      const results = list.slice(start, start + limit).map(confUser);
-      return { status: 200, body: { results, start, limit, size: results.length } };
+      return confMembers(sim, g, q);
+    }
+    if (method === 'GET' && p === '/wiki/rest/api/user/current') {
+      const ops = [
+        ...(sim.canAuthenticate(who.accountId) ? [{ operation: 'use', targetType: 'application' }] : []),
+        ...(sim.isConfluenceAdmin(who.accountId)
+          ? [{ operation: 'administer', targetType: 'application' }]
+          : []),
+      ];
+      return {
+        status: 200,
+        body: {
+          ...confUser(who),
+          ...((q.get('expand') ?? '').includes('operations') ? { operations: ops } : {}),
+        },
+      };
+    }
+    const spaceOps = /^\/wiki\/api\/v2\/spaces\/([^/]+)\/operations$/.exec(p);
+    if (method === 'GET' && spaceOps) {
+      const s = [...sim.spaces.values()].find((x) => String(x.id) === decodeURIComponent(spaceOps[1]!));
+      if (!s) return confErr(404, 'Space not found');
+      const mine = s.permissions.get(who.accountId) ?? new Set<string>();
+      const operations = [
+        { operation: 'read', targetType: 'space' },
+        ...(sim.isConfluenceAdmin(who.accountId) || mine.has('administer')
+          ? [{ operation: 'administer', targetType: 'space' }]
+          : []),
+        ...(mine.has('export') ? [{ operation: 'export', targetType: 'space' }] : []),
+      ];
+      return { status: 200, body: { operations } };
+    }
+    if (method === 'GET' && p === '/wiki/rest/api/group/member') {
+      const g = sim.groupByName(q.get('name') ?? '');
+      if (!g) return confErr(404, 'Group not found');
+      return confMembers(sim, g, q);
+    }
+    if (p === '/wiki/rest/api/group/user' && (method === 'POST' || method === 'DELETE')) {
+      const g = sim.groupByName(q.get('name') ?? '');
+      if (!g) return confErr(404, 'Group not found');
+      if (method === 'POST') {
+        sim.addToGroup(who.accountId, (req.json as { accountId?: string } | undefined)?.accountId ?? '', g);
+        return { status: 201 };
+      }
+      sim.removeFromGroup(who.accountId, q.get('accountId') ?? '', g);
+      return { status: 204 };
     }
     if (p === '/wiki/rest/api/group/userByGroupId' && (method === 'POST' || method === 'DELETE')) {
       const g = sim.groups.get(q.get('groupId') ?? '');
@@ -451,6 +513,80 @@ export function routeBitbucket(sim: CloudSim, req: HarnessRequest): Res {
     }
     return bbErr(405, 'Method not allowed');
   }
+  const wsPerms = /^\/2\.0\/workspaces\/([^/]+)\/permissions\/repositories$/.exec(p);
+  if (method === 'GET' && wsPerms) {
+    if (!isApp && !sim.workspace.admins.has(who.accountId))
+      return bbErr(403, 'You must be a workspace admin');
+    const conds = bbQuery(req.query.get('q'));
+    const rows: Record<string, unknown>[] = [];
+    for (const repo of [...sim.repos.values()].sort((a, b) => a.slug.localeCompare(b.slug))) {
+      for (const [id, pm] of [...repo.permissions].sort(([a], [b]) => a.localeCompare(b))) {
+        const row = {
+          type: 'repository_permission',
+          permission: pm,
+          user: {
+            type: 'user',
+            account_id: id,
+            uuid: sim.bitbucketUuid(id),
+            display_name: sim.user(id)?.displayName ?? id,
+          },
+          repository: {
+            type: 'repository',
+            full_name: `${sim.workspace.slug}/${repo.slug}`,
+            name: repo.name,
+            uuid: repo.uuid,
+          },
+        };
+        if (bbMatches(row, conds)) rows.push(row);
+      }
+    }
+    return bbPage(sim, req, rows);
+  }
+  if (method === 'GET' && p === '/2.0/user/permissions/workspaces') {
+    const perm = sim.workspace.admins.has(who.accountId)
+      ? 'owner'
+      : sim.workspace.members.has(who.accountId)
+        ? 'collaborator'
+        : undefined;
+    const rows = perm
+      ? [
+          {
+            type: 'workspace_membership',
+            permission: perm,
+            user: { type: 'user', account_id: who.accountId, uuid: sim.bitbucketUuid(who.accountId) },
+            workspace: { type: 'workspace', slug: sim.workspace.slug, uuid: sim.workspace.uuid },
+          },
+        ]
+      : [];
+    return bbPage(
+      sim,
+      req,
+      rows.filter((r) => bbMatches(r, bbQuery(req.query.get('q')))),
+    );
+  }
+  if (method === 'GET' && p === '/2.0/user/permissions/repositories') {
+    const rows: Record<string, unknown>[] = [];
+    for (const repo of sim.repos.values()) {
+      const pm = sim.repoPermission(who.accountId, repo);
+      if (!pm) continue;
+      rows.push({
+        type: 'repository_permission',
+        permission: pm,
+        user: { type: 'user', account_id: who.accountId, uuid: sim.bitbucketUuid(who.accountId) },
+        repository: {
+          type: 'repository',
+          full_name: `${sim.workspace.slug}/${repo.slug}`,
+          name: repo.name,
+          uuid: repo.uuid,
+        },
+      });
+    }
+    return bbPage(
+      sim,
+      req,
+      rows.filter((r) => bbMatches(r, bbQuery(req.query.get('q')))),
+    );
+  }
   const members = /^\/2\.0\/workspaces\/([^/]+)\/members$/.exec(p);
   if (method === 'GET' && members) {
     const values = [...sim.workspace.members].sort().map((id) => ({
@@ -484,6 +620,40 @@ export function routeBitbucket(sim: CloudSim, req: HarnessRequest): Res {
     };
   }
   return bbErr(404, `No simulated Bitbucket endpoint ${method} ${p}`);
+}
+
+/** Bitbucket's `q` filter, the subset of its query language used here: `a.b="x"` terms joined by AND. */
+function bbQuery(q: string | null): { path: string[]; value: string }[] {
+  if (!q) return [];
+  return q.split(/\s+AND\s+/i).map((term) => {
+    const m = /^\s*([\w.]+)\s*=\s*"([^"]*)"\s*$/.exec(term);
+    if (!m) throw new Error(`unsupported Bitbucket query term ${term}`);
+    return { path: m[1]!.split('.'), value: m[2]! };
+  });
+}
+
+function bbMatches(row: Record<string, unknown>, conds: { path: string[]; value: string }[]): boolean {
+  return conds.every((c) => {
+    let v: unknown = row;
+    for (const k of c.path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    return v === c.value;
+  });
+}
+
+function bbPage(sim: CloudSim, req: HarnessRequest, rows: Record<string, unknown>[]): Res {
+  const pagelen = intParam(req.query, 'pagelen', 10, 100) || 10;
+  const page = Math.max(1, intParam(req.query, 'page', 1));
+  const values = rows.slice((page - 1) * pagelen, page * pagelen);
+  const next = page * pagelen < rows.length ? new URL(`https://api.bitbucket.org${req.pathname}`) : undefined;
+  if (next) {
+    for (const [k, v] of req.query) if (k !== 'page') next.searchParams.set(k, v);
+    next.searchParams.set('page', String(page + 1));
+  }
+  void sim;
+  return {
+    status: 200,
+    body: { pagelen, size: rows.length, page, values, ...(next ? { next: next.href } : {}) },
+  };
 }
 
 // ---- stargate -------------------------------------------------------------------------------------------

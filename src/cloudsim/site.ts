@@ -143,6 +143,7 @@ export const AUDIT_FOOTPRINT: Record<string, { jira: number; confluence: number;
   createIssue: { jira: 0, confluence: 0, org: 0 },
   mergePullRequest: { jira: 0, confluence: 0, org: 0 },
   createPullRequest: { jira: 0, confluence: 0, org: 0 },
+  addComment: { jira: 0, confluence: 0, org: 0 },
 };
 
 function uuidFrom(seed: string): string {
@@ -1024,9 +1025,28 @@ export class CloudSim {
       this.emit({
         eventType: 'avi:jira:created:issue',
         atlassianId: actorId,
+        selfGenerated: actorId === this.appUser.accountId,
         issue: { id: is.id, key: is.key, fields: { summary, project: { key: projectKey } } },
       });
       return is;
+    });
+  }
+
+  addComment(actorId: string, issueKey: string, body: unknown): { id: string } {
+    this.requireActor(actorId);
+    const is = this.issues.get(issueKey);
+    if (!is) throw new CloudSimError(404, `issue ${issueKey} not found`);
+    return this.op('addComment', actorId, { issueKey }, () => {
+      const list = ((is as Issue & { comments?: unknown[] }).comments ??= []);
+      list.push(body);
+      this.emit({
+        eventType: 'avi:jira:commented:issue',
+        atlassianId: actorId,
+        selfGenerated: actorId === this.appUser.accountId,
+        issue: { id: is.id, key: is.key, fields: { summary: is.summary, project: { key: is.projectKey } } },
+        comment: { id: String(10_000 + list.length) },
+      });
+      return { id: String(10_000 + list.length) };
     });
   }
 

@@ -1,5 +1,5 @@
 import '../../src/forge-harness/register';
-import api, { asApp, asUser, route } from '@forge/api';
+import api, { asApp, asUser, assumeTrustedRoute, route } from '@forge/api';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -560,5 +560,115 @@ describe('merge checks, org webhook, HTTP server', () => {
     } finally {
       await srv.close();
     }
+  });
+});
+
+describe('endpoints the app uses for access checks and repository grants', () => {
+  test('Confluence by group name, current user operations, space operations', async () => {
+    const u = cloud.as(cloud.admin.accountId).createUser('carol');
+    const s = cloud.seedSpace('ENG', 'Engineering');
+    const byName = () =>
+      asUser(cloud.admin.accountId).requestConfluence(
+        route`/wiki/rest/api/group/user?name=${'confluence-users-acme'}&accountId=${u.accountId}`,
+        {
+          method: 'DELETE',
+        },
+      );
+    expect((await byName()).status).toBe(204);
+    expect((await byName()).status).toBe(400);
+    const m = await json(
+      await asApp().requestConfluence(
+        route`/wiki/rest/api/group/member?name=${'site-admins'}&start=${0}&limit=${200}`,
+      ),
+    );
+    expect(m.results.map((x: { accountId: string }) => x.accountId)).toEqual([cloud.admin.accountId]);
+    const cur = await json(
+      await asUser(cloud.admin.accountId).requestConfluence(
+        route`/wiki/rest/api/user/current?expand=operations`,
+      ),
+    );
+    expect(cur.operations).toContainEqual({ operation: 'administer', targetType: 'application' });
+    const mine = await json(
+      await asUser(u.accountId).requestConfluence(route`/wiki/rest/api/user/current?expand=operations`),
+    );
+    expect(mine.operations).not.toContainEqual({ operation: 'administer', targetType: 'application' });
+    expect(
+      (
+        await json(
+          await asUser(u.accountId).requestConfluence(route`/wiki/api/v2/spaces/${String(s.id)}/operations`),
+        )
+      ).operations,
+    ).not.toContainEqual({
+      operation: 'administer',
+      targetType: 'space',
+    });
+    cloud.as(cloud.admin.accountId).grantSpacePermission('ENG', u.accountId, 'administer');
+    expect(
+      (
+        await json(
+          await asUser(u.accountId).requestConfluence(route`/wiki/api/v2/spaces/${String(s.id)}/operations`),
+        )
+      ).operations,
+    ).toContainEqual({
+      operation: 'administer',
+      targetType: 'space',
+    });
+  });
+
+  test('Bitbucket workspace repository permissions by q, pages with next; the caller own permissions', async () => {
+    const u = cloud.seedUser({ displayName: 'dev' });
+    for (let i = 0; i < 12; i++)
+      cloud.seedRepo(`r${String(i).padStart(2, '0')}`, { [u.accountId]: i % 2 ? 'write' : 'admin' });
+    cloud.seedRepo('other', { [cloud.admin.accountId]: 'read' });
+    const q = `user.account_id="${u.accountId}"`;
+    const p1 = await json(
+      await asApp().requestBitbucket(
+        route`/2.0/workspaces/${'acme'}/permissions/repositories?q=${q}&pagelen=${10}`,
+      ),
+    );
+    expect(p1).toMatchObject({ size: 12, page: 1, pagelen: 10 });
+    expect(p1.values).toHaveLength(10);
+    const next = new URL(p1.next as string);
+    expect(next.searchParams.get('page')).toBe('2');
+    const p2 = await json(await asApp().requestBitbucket(assumeTrustedRoute(next.pathname + next.search)));
+    expect(p2.values).toHaveLength(2);
+    expect(p2.next).toBeUndefined();
+    const ws = await json(
+      await asUser(cloud.admin.accountId).requestBitbucket(
+        route`/2.0/user/permissions/workspaces?q=${`workspace.uuid="${cloud.workspace.uuid}"`}`,
+      ),
+    );
+    expect(ws.values[0].permission).toBe('owner');
+    const repoUuid = cloud.repos.get('r00')!.uuid;
+    const rp = await json(
+      await asUser(u.accountId).requestBitbucket(
+        route`/2.0/user/permissions/repositories?q=${`repository.uuid="${repoUuid}"`}`,
+      ),
+    );
+    expect(rp.values.map((v: { permission: string }) => v.permission)).toEqual(['admin']);
+    expect(
+      (await asUser(u.accountId).requestBitbucket(route`/2.0/workspaces/${'acme'}/permissions/repositories`))
+        .status,
+    ).toBe(403);
+  });
+
+  test('Jira issue comment from the app is selfGenerated', async () => {
+    const got: Record<string, unknown>[] = [];
+    h.registerTrigger('c', ['avi:jira:commented:issue'], (e: Record<string, unknown>) => {
+      got.push(e);
+    });
+    cloud.seedIssue('SEC', 'incident');
+    const r = await asApp().requestJira(route`/rest/api/3/issue/${'SEC-1'}/comment`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ body: { type: 'doc', version: 1, content: [] } }),
+    });
+    expect(r.status).toBe(201);
+    await h.runUntilIdle();
+    expect(got[0]).toMatchObject({
+      eventType: 'avi:jira:commented:issue',
+      selfGenerated: true,
+      atlassianId: cloud.appUser.accountId,
+    });
   });
 });
