@@ -114,6 +114,15 @@ export interface RecordedCall {
   at: number;
 }
 
+export interface PlatformFault {
+  target: 'kvs' | 'queue';
+  /** Only requests whose path starts with this (KVS: `/api/v1/set`, `/api/v1/entity/query`…). */
+  path?: string;
+  status?: number;
+  code?: string;
+  count?: number;
+}
+
 export class InvocationTimeoutError extends Error {
   constructor(readonly invocationId: string) {
     super(`FUNCTION_TIME_OUT: invocation ${invocationId} exceeded its time limit`);
@@ -652,7 +661,13 @@ export class ForgeHarness {
       json: parseJson(bodyText),
     };
     let handler: RouteHandler | undefined;
-    if (meta.type === 'kvs') {
+    const platformFault = this.takePlatformFault(meta.type === 'kvs' ? 'kvs' : 'queue', req);
+    if (
+      platformFault &&
+      (meta.type === 'kvs' || (meta.remote === 'stargate' && url.pathname.startsWith('/webhook/queue/')))
+    ) {
+      handler = () => platformFault;
+    } else if (meta.type === 'kvs') {
       handler = (r) => this.kvs.handle(r.pathname, r.json);
     } else if (meta.type === 'sql') {
       handler =
@@ -750,6 +765,43 @@ export class ForgeHarness {
     const res = out as HarnessResponse;
     rec.status = res.status;
     return toResponseLike(res, url);
+  }
+
+  private platformFaults: (PlatformFault & { left: number })[] = [];
+
+  /**
+   * Makes the next `count` KVS requests (optionally only those whose path starts with `path`, e.g.
+   * `/api/v1/set`) or queue publishes fail: KVS with the documented `{code, message}` body
+   * (429 RATE_LIMIT_EXCEEDED by default), queue pushes with 429 (`RateLimitError` in @forge/events) or 5xx.
+   */
+  injectPlatformFault(fault: PlatformFault): void {
+    this.platformFaults.push({ ...fault, left: fault.count ?? 1 });
+  }
+
+  private takePlatformFault(target: 'kvs' | 'queue', req: HarnessRequest): HarnessResponse | undefined {
+    if (
+      target === 'queue' &&
+      !(req.remote === 'stargate' && req.pathname.startsWith('/webhook/queue/publish'))
+    )
+      return undefined;
+    const f = this.platformFaults.find(
+      (x) => x.left > 0 && x.target === target && (!x.path || req.pathname.startsWith(x.path)),
+    );
+    if (!f) return undefined;
+    f.left--;
+    const status = f.status ?? 429;
+    if (target === 'queue')
+      return {
+        status,
+        body: { message: status === 429 ? 'Too many requests.' : 'Simulated platform error' },
+      };
+    return {
+      status,
+      body: {
+        code: f.code ?? (status === 429 ? 'RATE_LIMIT_EXCEEDED' : 'INTERNAL_SERVER_ERROR'),
+        message: 'Simulated platform fault',
+      },
+    };
   }
 
   /** Calls matching a predicate, e.g. `harness.callsTo('jira', 'DELETE')`. */

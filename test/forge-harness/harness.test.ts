@@ -345,3 +345,17 @@ describe('triggers, web triggers, resolvers, scheduled triggers', () => {
     expect(at).toEqual([300_000, 600_000, 900_000]);
   });
 });
+
+describe('platform faults', () => {
+  test('KVS answers RATE_LIMIT_EXCEEDED and a queue push 429 on demand, then recover', async () => {
+    h.injectPlatformFault({ target: 'kvs', path: '/api/v1/set', count: 2 });
+    h.injectPlatformFault({ target: 'queue' });
+    await expect(kvs.set('a', 1)).rejects.toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' });
+    expect(await kvs.get('a')).toBeUndefined();
+    await expect(kvs.set('a', 1)).rejects.toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' });
+    await kvs.set('a', 1);
+    expect(await kvs.get('a')).toBe(1);
+    await expect(new Queue({ key: 'q' }).push({ body: {} })).rejects.toThrow(/Too many requests/);
+    await new Queue({ key: 'q' }).push({ body: {} });
+  });
+});
