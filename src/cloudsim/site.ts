@@ -417,6 +417,30 @@ export class CloudSim {
     return r;
   }
 
+  /** Seeds (no audit, no event) whether an account is a site admin: how a test says a resolver's caller is one. */
+  setSiteAdmin(accountId: string, on: boolean): void {
+    const g = this.seedGroup('site-admins');
+    if (on) g.members.add(accountId);
+    else g.members.delete(accountId);
+  }
+
+  /**
+   * Emits our app's `avi:forge:installed:app` lifecycle event (docs: events-reference/life-cycle; no eventType
+   * field). `delayMs` defaults to the product-event delay; the docs warn it may arrive before the app user has
+   * its permissions, which a test reproduces by removing the app user from groups first.
+   */
+  emitAppInstalled(opts: { delayMs?: number; installerAccountId?: string } = {}): Record<string, unknown> {
+    const h = this.harness;
+    const payload = {
+      id: h.installationAri,
+      installerAccountId: opts.installerAccountId ?? this.admin.accountId,
+      app: { id: h.opts.appId, version: h.opts.appVersion, name: this.opts.appName ?? 'Bulkhead' },
+      environment: { id: h.opts.environmentId },
+    };
+    h.deliverLifecycleEvent('avi:forge:installed:app', payload, { delayMs: opts.delayMs ?? 2000 });
+    return payload;
+  }
+
   addOrgApiKey(key: string): void {
     this.org.apiKeys.add(key);
   }

@@ -478,6 +478,23 @@ export class ForgeHarness {
     }
   }
 
+  /**
+   * Delivers a lifecycle event (`avi:forge:installed:app`, `avi:forge:upgraded:app`), whose payload has no
+   * `eventType`, to the triggers subscribed to `eventName`, with the same retry rules as product events.
+   */
+  deliverLifecycleEvent(
+    eventName: string,
+    payload: Record<string, unknown>,
+    opts: { delayMs?: number } = {},
+  ): void {
+    for (const t of this.triggers) {
+      if (!t.events.includes(eventName)) continue;
+      this.scheduler.after(opts.delayMs ?? 0, `lifecycle:${eventName}:${t.moduleKey}`, () =>
+        this.fireTrigger(t, structuredClone(payload), 0, eventName),
+      );
+    }
+  }
+
   /** Delivers now and waits for this delivery (and nothing else) to finish. */
   async deliverEventNow(event: Record<string, unknown>): Promise<void> {
     const eventType = String(event.eventType ?? '');
@@ -489,11 +506,16 @@ export class ForgeHarness {
     return new Set(this.triggers.flatMap((t) => t.events));
   }
 
-  private async fireTrigger(t: TriggerReg, event: Record<string, unknown>, attempt: number): Promise<void> {
+  private async fireTrigger(
+    t: TriggerReg,
+    event: Record<string, unknown>,
+    attempt: number,
+    eventName = String(event.eventType ?? ''),
+  ): Promise<void> {
     const r = await this.invoke('trigger', t.moduleKey, DEFAULT_TIMEOUT_MS.trigger, (ctx) =>
       t.handler(event, ctx),
     );
-    const eventType = String(event.eventType ?? '');
+    const eventType = eventName;
     const maxRetries = this.opts.productEventMaxRetries ?? 4;
     let retryAfterS: number | undefined;
     let reason = '';
@@ -517,7 +539,7 @@ export class ForgeHarness {
     if (retryAfterS !== undefined && attempt < maxRetries) {
       const next = { ...event, retryContext: { retryCount: attempt + 1, retryReason: reason, retryData } };
       this.scheduler.after(Math.min(900, retryAfterS) * 1000, `event-retry:${eventType}:${t.moduleKey}`, () =>
-        this.fireTrigger(t, next, attempt + 1),
+        this.fireTrigger(t, next, attempt + 1, eventName),
       );
     }
   }

@@ -672,3 +672,39 @@ describe('endpoints the app uses for access checks and repository grants', () =>
     });
   });
 });
+
+describe('lifecycle and site-admin seeding', () => {
+  test('avi:forge:installed:app arrives without eventType, with the installer and the app', async () => {
+    const got: Record<string, unknown>[] = [];
+    h.registerTrigger('installed', ['avi:forge:installed:app'], (e: Record<string, unknown>) => {
+      got.push(e);
+    });
+    cloud.emitAppInstalled({ delayMs: 500 });
+    await h.runUntilIdle();
+    expect(got).toHaveLength(1);
+    expect(got[0]).not.toHaveProperty('eventType');
+    expect(got[0]).toMatchObject({
+      installerAccountId: cloud.admin.accountId,
+      app: { id: h.opts.appId },
+      environment: { id: h.opts.environmentId },
+    });
+    expect(h.productEventDeliveries[0]).toMatchObject({
+      eventType: 'avi:forge:installed:app',
+      outcome: 'ok',
+    });
+  });
+
+  test('setSiteAdmin decides what the product answers about a resolver caller', async () => {
+    const u = cloud.seedUser({ displayName: 'reviewer' });
+    const check = async () =>
+      (
+        await json(
+          await asUser(u.accountId).requestJira(route`/rest/api/3/mypermissions?permissions=SYSTEM_ADMIN`),
+        )
+      ).permissions.SYSTEM_ADMIN.havePermission;
+    expect(await check()).toBe(false);
+    cloud.setSiteAdmin(u.accountId, true);
+    expect(await check()).toBe(true);
+    expect(cloud.jiraAudit).toHaveLength(0);
+  });
+});
