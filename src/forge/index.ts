@@ -3,6 +3,7 @@
  * invocation, call the core (./core/app.ts), return. The app is built once per runtime instance.
  */
 import { InvocationError, InvocationErrorCode } from '@forge/events';
+import { getAppContext } from '@forge/api';
 import Resolver from '@forge/resolver';
 import { loadLists, loadRules } from '../engine';
 import { builtinListsDir, builtinRulesDir } from '../hunt/paths';
@@ -32,6 +33,7 @@ export function bulkhead(): BulkheadApp {
     queue: forgeQueue,
     rules: builtinRules,
     now: () => Date.now(),
+    installation: () => getAppContext().installationAri.toString(),
     log: (line) => console.log(line),
   });
   return app;

@@ -4,6 +4,7 @@
  * exactly as the platform would (product events, schedules, web triggers, queues, resolvers) through the
  * unmodified SDKs. Import `../../src/forge-harness/register` before this module.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -47,6 +48,8 @@ export function installApp(opts: HarnessOptions = {}): ForgeHarness {
     egress: egress.filter((e) => !e.includes('*')),
     scopes: m.permissions.scopes,
     product: 'jira',
+    // A new installation per harness: the app keeps per-installation hints in memory between invocations.
+    installationId: randomUUID(),
     ...opts,
   });
   const mods = m.modules;

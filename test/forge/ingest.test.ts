@@ -140,3 +140,48 @@ describe('pollers: the cursor moves only after the window is stored', () => {
     expect(r.skipped).toMatch(/org API key/);
   });
 });
+
+describe('product events', () => {
+  const created = {
+    eventType: 'avi:jira:created:user',
+    selfGenerated: false,
+    atlassianId: 'admin-9',
+    eventCreatedDate: '2026-11-01T11:30:00.000Z',
+    user: { accountId: 'new-1', displayName: 'newhire', accountType: 'atlassian' },
+  };
+
+  test('the same event delivered twice, before and after a drain, stores one detection', async () => {
+    const t = testApp();
+    expect(await t.app.productEvent(created)).toEqual({ accepted: true });
+    expect(await t.app.productEvent(structuredClone(created))).toEqual({ accepted: true });
+    expect(t.kv.keys().filter((k) => k.startsWith('inbox:'))).toHaveLength(1); // merged while waiting
+    const a = await t.app.ingestor.drain();
+    expect(a.detections.map((d) => d.rule.id)).toContain('user-created');
+    const stored = await detectionsStored(t.kv);
+    t.clock.now += 120_000;
+    await t.app.productEvent(structuredClone(created)); // a platform retry after the drain
+    await t.app.ingestor.drain();
+    expect(await detectionsStored(t.kv)).toEqual(stored);
+  });
+
+  test('views and searches can be turned off; other events still flow; one drain is asked for per 30 s', async () => {
+    const t = testApp();
+    const view = { eventType: 'avi:confluence:viewed:page', atlassianId: 'u', eventCreatedDate: '2026-11-01T11:30:00.000Z', content: { id: '1', title: 'x', space: { key: 'S' } } };
+    expect(await t.app.productEvent(view)).toEqual({ accepted: true });
+    expect(await t.app.productEvent({ ...view, content: { id: '2', title: 'y', space: { key: 'S' } } })).toEqual({ accepted: true });
+    expect(t.pushed.filter((p) => p.queue === 'ingest')).toEqual([{ queue: 'ingest', body: { kind: 'drain' }, delay: 30 }]);
+    const u = testApp();
+    await u.app.storage.saveSettings({ ...(await u.app.storage.settings()), ingestViews: false });
+    expect((await u.app.productEvent(view)).accepted).toBe(false);
+    expect((await u.app.productEvent(created)).accepted).toBe(true);
+    expect(await u.app.productEvent({ eventType: 'avi:forge:unknown' })).toMatchObject({ accepted: false });
+  });
+});
+
+test('drains slow down as the state grows, to keep snapshot reads and writes within the KVS budget', async () => {
+  const { drainCooldownSeconds } = await import('../../src/forge/core/ingest');
+  expect(drainCooldownSeconds(200_000)).toBe(5);
+  expect(drainCooldownSeconds(5_000_000)).toBe(15);
+  expect(drainCooldownSeconds(90_000_000)).toBe(264);
+  expect(drainCooldownSeconds(1e9)).toBe(300);
+});

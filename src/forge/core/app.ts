@@ -24,10 +24,16 @@ export interface AppPorts {
   readonly queue: QueuePort;
   readonly rules: () => RuleSet;
   readonly now: () => number;
+  /** The installation this invocation serves: a runtime instance may serve several, so anything kept in
+   *  memory between invocations is kept per installation. */
+  readonly installation?: () => string;
   readonly log?: Logger;
   /** Poll time budget per invocation (ms). */
   readonly pollBudgetMs?: number;
 }
+
+/** The high-volume events a large site may turn off. */
+const VIEW_EVENTS = /^avi:(jira|confluence):(viewed|performed):/;
 
 export interface QueueJob {
   readonly kind?: unknown;
@@ -50,6 +56,7 @@ export class BulkheadApp {
       queue: p.queue,
       rules: p.rules,
       now: p.now,
+      ...(p.installation ? { installation: p.installation } : {}),
       ...(log ? { log } : {}),
     });
     this.webtriggers = new WebTriggers({ kv: p.kv, ingestor: this.ingestor, now: p.now, ...(log ? { log } : {}) });
@@ -76,8 +83,26 @@ export class BulkheadApp {
     });
   }
 
+  private readonly settingsCache = new Map<string, { at: number; ingestViews: boolean }>();
+
+  /** Settings as a product-event trigger needs them, read at most once a minute per runtime instance (a KVS
+   *  read per view event would double its cost). */
+  private async ingestViews(): Promise<boolean> {
+    const now = this.p.now();
+    const inst = this.p.installation?.() ?? '';
+    let c = this.settingsCache.get(inst);
+    if (!c || now - c.at > 60_000 || now < c.at) {
+      c = { at: now, ingestViews: (await this.storage.settings()).ingestViews };
+      this.settingsCache.set(inst, c);
+    }
+    return c.ingestViews;
+  }
+
   /** A product event (trigger): kept only if the parser reads it, then into the inbox. */
   async productEvent(event: unknown): Promise<{ accepted: boolean; reason?: string }> {
+    const type = (event as { eventType?: unknown } | null)?.eventType;
+    if (typeof type === 'string' && VIEW_EVENTS.test(type) && !(await this.ingestViews()))
+      return { accepted: false, reason: 'views and searches are not ingested (settings.ingestViews)' };
     const out = parseRecord(event, { file: 'forge-event', line: 1 }, undefined, { receivedAt: this.p.now() });
     if (out.events.length === 0)
       return { accepted: false, reason: out.rejects[0]?.reason ?? 'no event in the payload' };

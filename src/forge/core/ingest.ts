@@ -21,8 +21,31 @@ import { SEEN_TTL_SECONDS, Storage, type Head, type InboxItem } from './storage'
 
 /** Records per inbox item: keeps an item under the 240 KiB value limit for audit records of a few KB. */
 export const RECORDS_PER_ITEM = 50;
-/** A drain asked for within this many seconds of another is the same drain. */
+/** A drain asked for within this many seconds of another is the same drain: audit records, webhooks and the
+ *  forwarder (what containment waits for) are drained within seconds. */
 export const DRAIN_DEBOUNCE_SECONDS = 5;
+/** Product events (views, searches: the bulk of a large site's volume) wait this long for a batch: each
+ *  drain reads and writes the whole engine snapshot, so fewer, larger batches keep KVS units per event low
+ *  (decision 0016). The platform itself takes up to 3 minutes to deliver them. */
+export const BULK_DRAIN_SECONDS = 30;
+/** Sources whose records are checked against per-record de-duplication marks. Product events are not (one
+ *  read and one write per event saved): a duplicate is merged while both copies wait in the inbox (the key
+ *  is the payload's hash), and a later one gives the same detection ids (evidence refs are content hashes). */
+const HIGH_VOLUME = new Set(['forge-event']);
+
+/** Share of the per-installation KVS budget (4,000 10-KB units a minute each for reads and writes) that
+ *  snapshot reads and writes may take; the rest is for the inbox and the entities. */
+export const SNAPSHOT_BUDGET_UNITS_PER_MINUTE = 2000;
+
+/**
+ * How long after a drain the next one waits, from the snapshot's size: every drain reads and writes the
+ * whole snapshot, so a large state (a large site) is drained less often to stay within the KVS budget.
+ * At least DRAIN_DEBOUNCE_SECONDS (300 KB of state: 5 s); 5 MB: 15 s; 90 MB: 264 s; at most 300 s.
+ */
+export function drainCooldownSeconds(snapshotChars: number): number {
+  const units = Math.ceil(snapshotChars / 10_240);
+  return Math.min(300, Math.max(DRAIN_DEBOUNCE_SECONDS, Math.ceil((units * 60) / SNAPSHOT_BUDGET_UNITS_PER_MINUTE)));
+}
 
 export interface RuleSet {
   readonly rules: readonly CompiledRule[];
@@ -34,6 +57,8 @@ export interface IngestDeps {
   readonly queue: QueuePort;
   readonly rules: () => RuleSet;
   readonly now: () => number;
+  /** The installation being served (memory kept between invocations is kept per installation). */
+  readonly installation?: () => string;
   readonly log?: Logger;
 }
 
@@ -59,6 +84,9 @@ interface Parsed {
 }
 
 export class Ingestor {
+  /** When this runtime instance last asked for a drain of each speed: a warm instance skips the KVS read. */
+  private readonly askedAt = new Map<string, number>();
+
   constructor(private readonly d: IngestDeps) {}
 
   /**
@@ -68,28 +96,36 @@ export class Ingestor {
   async accept(source: string, records: readonly unknown[], opts: { drain?: boolean } = {}): Promise<number> {
     if (records.length === 0) return 0;
     const at = this.d.now();
+    const bulk = HIGH_VOLUME.has(source);
     const items: BatchSetItem[] = [];
     for (let i = 0; i < records.length; i += RECORDS_PER_ITEM) {
       const chunk = records.slice(i, i + RECORDS_PER_ITEM);
       const value: InboxItem = { source, receivedAt: at, records: chunk };
-      items.push({ key: KEYS.inbox(at, rawKey(chunk).slice(0, 20)), value });
+      const id = rawKey(chunk).slice(0, 24);
+      items.push({ key: bulk ? KEYS.inboxBulk(id) : KEYS.inbox(at, id), value });
     }
     await this.d.storage.setAll(items);
-    if (opts.drain !== false) await this.requestDrain();
+    if (opts.drain !== false) await this.requestDrain(bulk ? 'bulk' : 'fast');
     return items.length;
   }
 
-  /** Pushes a drain job unless one was asked for in the last few seconds (a debounce mark with a TTL). A lost
-   *  race pushes two; a drain finding nothing does nothing. */
-  async requestDrain(): Promise<void> {
+  /** Pushes a drain job unless one of this speed was asked for within its delay (a debounce mark with a
+   *  TTL). A lost race pushes two; a drain finding nothing does nothing. */
+  async requestDrain(speed: 'fast' | 'bulk' = 'fast'): Promise<void> {
     const kv = this.d.storage.kv;
-    if ((await kv.get(KEYS.drainPending)) !== undefined) return;
-    await kv.set(KEYS.drainPending, this.d.now(), DRAIN_DEBOUNCE_SECONDS);
-    await this.d.queue.push('ingest', { kind: 'drain' }, DRAIN_DEBOUNCE_SECONDS);
+    const delay = speed === 'fast' ? DRAIN_DEBOUNCE_SECONDS : BULK_DRAIN_SECONDS;
+    const now = this.d.now();
+    const mark = `${this.d.installation?.() ?? ''}\u0000${speed}`;
+    const last = this.askedAt.get(mark);
+    if (last !== undefined && now >= last && now - last < delay * 1000) return;
+    if ((await kv.get(KEYS.drainPending(speed))) !== undefined) return;
+    this.askedAt.set(mark, now);
+    await kv.set(KEYS.drainPending(speed), now, delay);
+    await this.d.queue.push('ingest', { kind: 'drain' }, delay);
   }
 
   /** Processes up to `maxItems` inbox items as one batch. */
-  async drain(maxItems = 100): Promise<DrainResult> {
+  async drain(maxItems = 1000): Promise<DrainResult> {
     const { storage } = this.d;
     const head = await storage.head();
     const consumed = new Set(head?.consumed ?? []);
@@ -123,7 +159,7 @@ export class Ingestor {
 
     // Parse every record; its raw key is its identity (and its evidence reference, so detection ids do not
     // depend on which delivery carried it).
-    const parsed: Parsed[] = [];
+    const parsed: (Parsed & { readonly check: boolean })[] = [];
     let records = 0;
     const inBatch = new Set<string>();
     for (const item of items) {
@@ -135,10 +171,10 @@ export class Ingestor {
         const out = parseRecord(rec, { file: `${item.value.source}/${key}`, line: 1 }, undefined, {
           receivedAt: item.value.receivedAt,
         });
-        parsed.push({ key, events: out.events, rejects: out.rejects.length });
+        parsed.push({ key, events: out.events, rejects: out.rejects.length, check: !HIGH_VOLUME.has(item.value.source) });
       }
     }
-    const seen = await storage.getAll<number>(parsed.map((p) => ({ key: KEYS.seen(p.key) })));
+    const seen = await storage.getAll<number>(parsed.filter((p) => p.check).map((p) => ({ key: KEYS.seen(p.key) })));
     const fresh = parsed.filter((p) => !seen.has(KEYS.seen(p.key)));
     const duplicates = records - fresh.length;
 
@@ -193,17 +229,22 @@ export class Ingestor {
       .filter((id) => !incidentIds.includes(id))
       .map((id) => ({ entity: ENTITIES.incident, key: safeKey(id) }));
     const consumedKeys = items.map((i) => i.key);
-    await storage.commit(
-      head,
-      { engine: engine.snapshot(), correlator: correlator.snapshot() },
-      dedupe(entities),
-      dropped,
-      consumedKeys,
-    );
+    const state = { engine: engine.snapshot(), correlator: correlator.snapshot() };
+    const newHead = await storage.commit(head, state, dedupe(entities), dropped, consumedKeys);
+    // A large state slows the next drains down (the marks make requests within the cooldown no-ops) and one
+    // drain is queued for its end, for whatever arrives meanwhile.
+    const cooldown = drainCooldownSeconds(newHead.chars);
+    if (cooldown > DRAIN_DEBOUNCE_SECONDS) {
+      await storage.kv.set(KEYS.drainPending('fast'), this.d.now(), cooldown);
+      await storage.kv.set(KEYS.drainPending('bulk'), this.d.now(), Math.max(cooldown, BULK_DRAIN_SECONDS));
+      await this.d.queue.push('ingest', { kind: 'drain' }, cooldown);
+    }
     // After the commit: a crash here leaves marks unwritten (a later duplicate would be processed again, never
     // lost) and inbox items behind (skipped and deleted next time through `head.consumed`).
     const at = this.d.now();
-    await storage.setAll(fresh.map((p) => ({ key: KEYS.seen(p.key), value: at, ttlSeconds: SEEN_TTL_SECONDS })));
+    await storage.setAll(
+      fresh.filter((p) => p.check).map((p) => ({ key: KEYS.seen(p.key), value: at, ttlSeconds: SEEN_TTL_SECONDS })),
+    );
     await storage.deleteAll(consumedKeys.map((key) => ({ key })));
     for (const id of contain) await this.d.queue.push('contain', { kind: 'contain', incidentId: id });
     if (more) await this.d.queue.push('ingest', { kind: 'drain' });

@@ -13,9 +13,11 @@ export const KEYS = {
   inboxPrefix: 'inbox:',
   /** Inbox items sort by arrival: 13-digit ms, then a content hash. */
   inbox: (receivedAt: number, id: string) => `inbox:${String(receivedAt).padStart(13, '0')}:${id}`,
+  /** Product events: keyed by content alone, so a duplicate delivery overwrites its waiting copy. */
+  inboxBulk: (id: string) => `inbox:e:${id}`,
   seen: (rawKey: string) => `seen:${rawKey}`,
   cursor: (source: string) => `cursor:${source}`,
-  drainPending: 'drain-pending',
+  drainPending: (speed: 'fast' | 'bulk') => `drain-pending:${speed}`,
   replay: (sig: string) => `replay:${sig}`,
   block: (accountId: string) => `block:${safeKey(accountId)}`,
   notified: (incidentId: string, channel: string) => `notified:${safeKey(incidentId)}:${channel}`,

@@ -23,6 +23,9 @@ export interface ForgeSettings {
   readonly disabledRules: readonly string[];
   /** How far back the install backfill reads the audit APIs. */
   readonly backfillDays: number;
+  /** Whether issue and page views and searches (the bulk of a large site's events) are ingested. Off for
+   *  sites whose view volume exceeds the KVS budget (decision 0016); the bulk-read rules then see nothing. */
+  readonly ingestViews: boolean;
 }
 
 export const DEFAULT_SETTINGS: ForgeSettings = {
@@ -46,6 +49,7 @@ export const DEFAULT_SETTINGS: ForgeSettings = {
   ],
   disabledRules: [],
   backfillDays: 90,
+  ingestViews: true,
 };
 
 const POLICY_ACTIONS: readonly PolicyAction[] = [
@@ -83,6 +87,9 @@ export function applySettings(base: ForgeSettings, change: unknown): ForgeSettin
       out[k] = v;
     } else if (k === 'adminGroups' || k === 'disabledRules') {
       out[k] = stringList(v, k);
+    } else if (k === 'ingestViews') {
+      if (typeof v !== 'boolean') throw new Error('settings.ingestViews: expected true or false');
+      out[k] = v;
     } else if (k === 'backfillDays') {
       if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 365)
         throw new Error('settings.backfillDays: expected a whole number 0..365');

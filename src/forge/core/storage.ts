@@ -21,6 +21,8 @@ export const SEEN_TTL_SECONDS = 3 * 86_400;
 export interface Head {
   readonly gen: number;
   readonly chunks: number;
+  /** The snapshot's size in characters (sets how often drains may run). */
+  readonly chars: number;
   /** Inbox keys the stored batch consumed: skipped (and deleted) if a crash left them behind. */
   readonly consumed: readonly string[];
   readonly updatedAt: number;
@@ -147,7 +149,7 @@ export class Storage {
       chunks.push({ key: KEYS.snapshotChunk(gen, i), value: text.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS) });
     await this.setAll([...entities, ...chunks]);
     if (deleteEntities.length > 0) await this.deleteAll(deleteEntities);
-    const head: Head = { gen, chunks: chunks.length, consumed, updatedAt: this.now() };
+    const head: Head = { gen, chunks: chunks.length, chars: text.length, consumed, updatedAt: this.now() };
     await this.kv.set(KEYS.head, head);
     if (prev && prev.chunks > 0)
       await this.deleteAll(Array.from({ length: prev.chunks }, (_, i) => ({ key: KEYS.snapshotChunk(prev.gen, i) })));
