@@ -1,0 +1,161 @@
+import Button from '@atlaskit/button/new';
+import DynamicTable from '@atlaskit/dynamic-table';
+import Heading from '@atlaskit/heading';
+import SectionMessage from '@atlaskit/section-message';
+import Textfield from '@atlaskit/textfield';
+import Toggle from '@atlaskit/toggle';
+import { useState } from 'react';
+import type { ConsoleApi, RuleSetting } from '../api';
+import { splitList } from '../format';
+import { Empty, ErrorState, Loading } from '../ui';
+import { useSettings } from './useSettings';
+
+export function RulesView({ api, onAuthError }: { api: ConsoleApi; onAuthError: (e: unknown) => void }) {
+  const s = useSettings(api, onAuthError);
+  const [search, setSearch] = useState('');
+  if (s.error !== undefined)
+    return <ErrorState title="The rules could not be loaded" error={s.error} onRetry={s.load} />;
+  if (!s.draft) return <Loading what="rules" />;
+  const draft = s.draft;
+  const update = (id: string, patch: Partial<RuleSetting>) => {
+    const cur = draft.rules[id];
+    if (!cur) return;
+    s.setDraft({ ...draft, rules: { ...draft.rules, [id]: { ...cur, ...patch } } });
+  };
+  const ids = Object.keys(draft.rules)
+    .filter((id) => id.toLowerCase().includes(search.trim().toLowerCase()))
+    .sort();
+  const slug = (id: string) => id.replace(/[^A-Za-z0-9_-]/g, '_');
+  const rows = ids.map((id) => {
+    const r = draft.rules[id] as RuleSetting;
+    return {
+      key: id,
+      cells: [
+        { key: 'id', content: <code id={`rule-${slug(id)}`}>{id}</code> },
+        {
+          key: 'enabled',
+          content: (
+            <Toggle
+              id={`enabled-${slug(id)}`}
+              label={`${id} enabled`}
+              isChecked={r.enabled}
+              onChange={() => update(id, { enabled: !r.enabled })}
+            />
+          ),
+        },
+        {
+          key: 'dry',
+          content: (
+            <Toggle
+              id={`dry-${slug(id)}`}
+              label={`${id} dry-run`}
+              isChecked={r.dryRun}
+              onChange={() => update(id, { dryRun: !r.dryRun })}
+            />
+          ),
+        },
+        {
+          key: 'allow',
+          content: (
+            <AllowList
+              id={`allow-${slug(id)}`}
+              label={`${id} allow-list`}
+              value={r.allowList}
+              onChange={(allowList) => update(id, { allowList })}
+            />
+          ),
+        },
+      ],
+    };
+  });
+  return (
+    <section aria-labelledby="rules-title">
+      <div className="title-row">
+        <Heading size="large" as="h1">
+          <span id="rules-title">Rules</span>
+        </Heading>
+        <Button appearance="primary" onClick={s.save} isDisabled={!s.dirty || s.saving}>
+          {s.saving ? 'Saving…' : 'Save rules'}
+        </Button>
+      </div>
+      <p className="sub">
+        Turn a rule off to drop its detections (it keeps counting, so turning it back on needs no warm-up).
+        Dry-run keeps its detections but takes no containment action. The allow-list names users the rule
+        never fires for. Rule thresholds are set in the rule files; this API does not change them.
+      </p>
+      <div aria-live="polite">
+        {s.message ? (
+          <SectionMessage appearance="success">
+            <p>{s.message}</p>
+          </SectionMessage>
+        ) : null}
+      </div>
+      {s.saveError !== undefined ? <ErrorState title="The rules were not saved" error={s.saveError} /> : null}
+      <div className="search">
+        <label htmlFor="rule-search">Find a rule</label>
+        <Textfield
+          id="rule-search"
+          value={search}
+          onChange={(e) => setSearch(e.currentTarget.value)}
+          placeholder="e.g. admin-group"
+        />
+      </div>
+      {ids.length === 0 ? (
+        <Empty title={search ? 'No rule matches' : 'No rules loaded'}>
+          <p>
+            {search
+              ? 'Try a shorter search.'
+              : 'The service loaded no rules: check its rule folders and restart it.'}
+          </p>
+        </Empty>
+      ) : (
+        <DynamicTable
+          label="Rules"
+          head={{
+            cells: [
+              { key: 'id', content: 'Rule' },
+              { key: 'enabled', content: 'Enabled' },
+              { key: 'dry', content: 'Dry-run' },
+              { key: 'allow', content: 'Allow-list (comma-separated)' },
+            ],
+          }}
+          rows={rows}
+          rowsPerPage={20}
+          defaultPage={1}
+        />
+      )}
+    </section>
+  );
+}
+
+/** A list edited as comma-separated text; the parsed list is reported on blur so typing a comma is not eaten. */
+export function AllowList({
+  id,
+  label,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: readonly string[];
+  onChange: (v: string[]) => void;
+}) {
+  const [text, setText] = useState(value.join(', '));
+  const [seen, setSeen] = useState(value);
+  if (seen !== value) {
+    setSeen(value);
+    if (splitList(text).join('\n') !== value.join('\n')) setText(value.join(', '));
+  }
+  return (
+    <Textfield
+      id={id}
+      aria-label={label}
+      value={text}
+      isCompact
+      onChange={(e) => {
+        setText(e.currentTarget.value);
+        onChange(splitList(e.currentTarget.value));
+      }}
+    />
+  );
+}
