@@ -4,7 +4,7 @@
  * the egress manifest.yml declares) and @forge/events (queues). The only module in src/forge that touches
  * Forge besides index.ts.
  */
-import api, { assumeTrustedRoute } from '@forge/api';
+import api from '@forge/api';
 import { Queue } from '@forge/events';
 import { kvs, WhereConditions, Sort } from '@forge/kvs';
 import type {
@@ -20,6 +20,7 @@ import type {
   QueuePort,
   RequestInit,
 } from '../core/ports';
+import { routeFor, type Requester } from './routes';
 
 type Ttl = { ttl: { value: number; unit: 'SECONDS' } };
 const ttl = (s: number | undefined): Ttl | undefined => (s === undefined ? undefined : { ttl: { value: s, unit: 'SECONDS' } });
@@ -97,23 +98,16 @@ export class ForgeKv implements KvPort {
   }
 }
 
-type Requester = ReturnType<typeof api.asApp>;
-
-/** Product REST through @forge/api. Every path the core builds is listed, as a route template the Forge
- *  linter checks against the manifest's scopes, in ./routes.ts. */
+/** Product REST through @forge/api, only along the routes of ./routes.ts (which the Forge linter checks
+ *  against the manifest's scopes); any other path is refused here. */
 export function productApi(who: () => Requester): ProductApi {
   return {
     async request(product, path, init?: RequestInit): Promise<HttpAnswer> {
-      const r = who();
-      const opts = {
-        method: init?.method ?? 'GET',
-        headers: { Accept: 'application/json', ...(init?.headers ?? {}) },
-        ...(init?.body !== undefined ? { body: init.body } : {}),
-      };
-      const url = assumeTrustedRoute(path);
-      if (product === 'jira') return r.requestJira(url, opts);
-      if (product === 'confluence') return r.requestConfluence(url, opts);
-      return r.requestBitbucket(url, opts);
+      const method = init?.method ?? 'GET';
+      const found = routeFor(product, method, path);
+      if (!found) throw new Error(`${method} ${product} ${path.split('?')[0] ?? ''} is not an allowed route (src/forge/adapters/routes.ts)`);
+      const headers = { Accept: 'application/json', ...(init?.headers ?? {}) };
+      return found.entry.call(who(), found.match, headers, init?.body);
     },
   };
 }
