@@ -14,5 +14,6 @@ module.exports = {
   },
   // Atlaskit ships ESM next to CJS and imports its extracted CSS; jest takes the CJS build and ignores the CSS.
   moduleNameMapper: { '\\.css$': '<rootDir>/test/style-stub.js' },
+  setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 30000,
 };

@@ -2,7 +2,7 @@ import Button from '@atlaskit/button/new';
 import { useCallback, useEffect, useState } from 'react';
 import { NotLoggedIn, type Scope, type SessionInfo } from './api';
 import type { ConsoleHome } from './context';
-import { applyTheme, resolveMode, type ColorMode, type ThemePreference } from './theme';
+import { applyTheme, type ColorMode, type ThemePreference } from './theme';
 import { ErrorState, Loading } from './ui';
 import { IncidentDetailView } from './views/IncidentDetail';
 import { IncidentList } from './views/IncidentList';
@@ -66,7 +66,7 @@ export function App({ home, initialTheme = 'auto' }: { home: ConsoleHome; initia
   const route = useRoute();
   const [session, setSession] = useState<SessionInfo | 'login' | undefined>();
   const [sessionError, setSessionError] = useState<unknown>();
-  const [mode, setMode] = useState<ColorMode>(() => resolveMode(initialTheme));
+  const [mode, setMode] = useState<ColorMode>(() => applyTheme(initialTheme));
 
   const check = useCallback(() => {
     setSessionError(undefined);
