@@ -317,6 +317,13 @@ suite('admin console in Chromium against bulkhead demo (Cloudflare 2023)', () =>
           .catch(() => undefined);
         expect(await page.evaluate<string>('document.documentElement.dataset.colorMode')).toBe(theme);
         await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${theme}.png`), fullPage: true });
+        // Styles a component inserts at run time are blocked by the CSP; the console's shim (csp-styles.ts) gives
+        // each such <style> a constructed stylesheet, so none is left without one.
+        expect(
+          await page.evaluate<boolean>(
+            `[...document.querySelectorAll('style')].every(s => s.sheet !== null)`,
+          ),
+        ).toBe(true);
         const v = await axeViolations(page);
         if (v.length > 0) found[`${name} (${theme})`] = v;
       }
