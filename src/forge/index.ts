@@ -5,21 +5,19 @@
 import { InvocationError, InvocationErrorCode } from '@forge/events';
 import { getAppContext } from '@forge/api';
 import Resolver from '@forge/resolver';
-import { loadLists, loadRules } from '../engine';
-import { builtinListsDir, builtinRulesDir } from '../hunt/paths';
 import { asAppApi, asUserApi, externalFetch, forgeQueue, ForgeKv } from './adapters/forge';
 import { BulkheadApp, type QueueJob } from './core/app';
 import { CONSOLE_FUNCTIONS, type CallerContext } from './core/console';
 import type { RuleSet } from './core/ingest';
 import type { WebTriggerRequest } from './core/webtriggers';
+import bundle from './generated/builtin-rules.json';
+import { ruleSetFromBundle, type RulesBundle } from './rules-bundle';
 
 let rules: RuleSet | undefined;
-/** The built-in rules and lists, loaded once. (On Forge they must be bundled with the function: see decision 0016.) */
+/** The built-in rules and lists, from the generated bundle (the Forge bundler does not package YAML files),
+ *  compiled once per runtime instance. */
 function builtinRules(): RuleSet {
-  if (!rules) {
-    const lists = loadLists([builtinListsDir()]).lists;
-    rules = { rules: loadRules([builtinRulesDir()], lists).rules, lists };
-  }
+  rules ??= ruleSetFromBundle(bundle as RulesBundle);
   return rules;
 }
 
@@ -78,7 +76,8 @@ export async function ingestWorker(event: { body?: QueueJob }): Promise<void> {
  *  failure asks for the job again (decided actions are not repeated). */
 export async function containWorker(event: { body?: QueueJob }): Promise<InvocationError | void> {
   const r = (await bulkhead().job('contain', event.body ?? {})) as { notified?: { retryable?: boolean }[] };
-  if (r.notified?.some((n) => n.retryable === true)) return new InvocationError({ retryAfter: 60, retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST });
+  if (r.notified?.some((n) => n.retryable === true))
+    return new InvocationError({ retryAfter: 60, retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST });
 }
 
 export const mergeCheck = (event: unknown) => bulkhead().mergeCheck(event);

@@ -42,7 +42,10 @@ function jiraSite(h: ForgeHarness): Site {
     }
     if (req.pathname === '/rest/api/3/user/groups') {
       const id = q.get('accountId') ?? '';
-      return json(200, [...site.members].filter(([, m]) => m.has(id)).map(([name]) => ({ name })));
+      return json(
+        200,
+        [...site.members].filter(([, m]) => m.has(id)).map(([name]) => ({ name })),
+      );
     }
     if (req.pathname === '/rest/api/3/group/member')
       return json(200, { total: site.members.get(q.get('groupname') ?? '')?.size ?? 0, values: [] });
@@ -59,7 +62,9 @@ function jiraSite(h: ForgeHarness): Site {
       if (req.provider !== 'user') return json(400, {});
       // asUser() names no account: the platform answers for the invocation's principal. The harness does not
       // pass the resolver's principal to product handlers, so the test says who is calling (`caller`).
-      return json(200, { permissions: { ADMINISTER: { havePermission: (req.accountId ?? caller) === ADMIN } } });
+      return json(200, {
+        permissions: { ADMINISTER: { havePermission: (req.accountId ?? caller) === ADMIN } },
+      });
     }
     return json(404, { errorMessages: [`no route ${req.method} ${req.pathname}`] });
   });
@@ -98,30 +103,33 @@ test('poll → ingest queue → detection → contain queue → removed from jir
   const removals = detail.actions.filter((a) => a.action.kind === 'remove-from-group');
   expect(removals.map((a) => a.state)).toEqual(['done', 'done']);
 
-  await expect(
-    resolve('listIncidents', {}, NOBODY),
-  ).rejects.toThrow(/administrator/);
+  await expect(resolve('listIncidents', {}, NOBODY)).rejects.toThrow(/administrator/);
 });
 
 test('undo through the resolver puts the account back (as the app); a non-admin cannot undo', async () => {
   site.members.get('jira-administrators')!.add('spare');
-  h.setProductHandler('jira', ((orig) => (req: HarnessRequest) => {
-    if (req.pathname === '/rest/api/3/group/user' && req.method === 'POST') {
-      site.members.get(req.query.get('groupname') ?? '')?.add(String((req.json as { accountId: string }).accountId));
-      return json(201, {});
-    }
-    return orig(req);
-  })(h['products'].get('jira')!));
+  h.setProductHandler(
+    'jira',
+    ((orig) => (req: HarnessRequest) => {
+      if (req.pathname === '/rest/api/3/group/user' && req.method === 'POST') {
+        site.members
+          .get(req.query.get('groupname') ?? '')
+          ?.add(String((req.json as { accountId: string }).accountId));
+        return json(201, {});
+      }
+      return orig(req);
+    })(h['products'].get('jira')!),
+  );
   await h.runScheduledTrigger('poll-jira-audit');
   await h.runUntilIdle();
   const list = (await resolve('listIncidents', {}, ADMIN)) as { items: { id: string }[] };
   const detail = (await resolve('getIncident', { id: list.items[0]!.id }, ADMIN)) as {
     actions: { id: string; state: string; action: { kind: string; identity: { id: string } } }[];
   };
-  const target = detail.actions.find((a) => a.action.kind === 'remove-from-group' && a.action.identity.id === '61a0a4c2')!;
-  await expect(
-    resolve('undoAction', { id: target.id }, NOBODY),
-  ).rejects.toThrow();
+  const target = detail.actions.find(
+    (a) => a.action.kind === 'remove-from-group' && a.action.identity.id === '61a0a4c2',
+  )!;
+  await expect(resolve('undoAction', { id: target.id }, NOBODY)).rejects.toThrow();
   const undone = (await resolve('undoAction', { id: target.id }, ADMIN)) as { state: string; by: string };
   expect(undone).toMatchObject({ state: 'undone', by: ADMIN });
   expect(site.members.get('jira-administrators')!.has('61a0a4c2')).toBe(true);
@@ -137,7 +145,9 @@ test('queue redelivery (at-least-once, every event twice) stores one detection a
   expect(h.stats().queue.duplicates).toBeGreaterThan(0);
   expect(site.removed.sort()).toEqual(['5b10ac8d82e05b22cc7d4ef5', '61a0a4c2']);
   const dets = await kvs.entity('detection').query().index('at').limit(100).getMany();
-  expect(dets.results.filter((r) => (r.value as { ruleId: string }).ruleId === 'admin-group-member-added')).toHaveLength(1);
+  expect(
+    dets.results.filter((r) => (r.value as { ruleId: string }).ruleId === 'admin-group-member-added'),
+  ).toHaveLength(1);
 });
 
 test('product events and the forwarder web trigger reach the same pipeline', async () => {
@@ -157,13 +167,20 @@ test('product events and the forwarder web trigger reach the same pipeline', asy
   });
   expect(ok.statusCode).toBe(202);
   const bad = await h.callWebTrigger('forwarder', {
-    headers: { 'x-bulkhead-timestamp': ts, 'x-bulkhead-signature': `sha256=${createHmac('sha256', 'x').update(body).digest('hex')}` },
+    headers: {
+      'x-bulkhead-timestamp': ts,
+      'x-bulkhead-signature': `sha256=${createHmac('sha256', 'x').update(body).digest('hex')}`,
+    },
     body,
   });
   expect(bad.statusCode).toBe(401);
   await h.runUntilIdle();
   expect(h.handlerErrors).toEqual([]);
-  const inbox = await kvs.query().where('key', { condition: 'BEGINS_WITH', values: ['inbox:'] }).limit(20).getMany();
+  const inbox = await kvs
+    .query()
+    .where('key', { condition: 'BEGINS_WITH', values: ['inbox:'] })
+    .limit(20)
+    .getMany();
   expect(inbox.results).toEqual([]);
   const dets = await kvs.entity('detection').query().index('at').limit(100).getMany();
   expect(dets.results.length).toBeGreaterThan(0);
@@ -172,8 +189,12 @@ test('product events and the forwarder web trigger reach the same pipeline', asy
 test('the merge check refuses a contained account and allows others', async () => {
   const mergeFn = (await import('../../src/forge/index')).mergeCheck;
   await kvs.set('block:acc-1', { accountId: 'acc-1', at: T0 });
-  const r1 = await h.invokeFunction('merge-check-fn', mergeFn, { pullrequest: { author: { accountId: 'acc-1' } } });
+  const r1 = await h.invokeFunction('merge-check-fn', mergeFn, {
+    pullrequest: { author: { accountId: 'acc-1' } },
+  });
   expect(r1).toMatchObject({ success: false });
-  const r2 = await h.invokeFunction('merge-check-fn', mergeFn, { pullrequest: { author: { accountId: 'acc-2' } } });
+  const r2 = await h.invokeFunction('merge-check-fn', mergeFn, {
+    pullrequest: { author: { accountId: 'acc-2' } },
+  });
   expect(r2).toMatchObject({ success: true });
 });

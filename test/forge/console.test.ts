@@ -9,11 +9,18 @@ const SPACE_PAGE: CallerContext = {
 };
 const REPO_PAGE: CallerContext = {
   accountId: 'u-3',
-  extension: { type: 'bitbucket:repoSettingsMenuPage', repository: { uuid: '{r-1}' }, workspace: { uuid: '{w-1}' } },
+  extension: {
+    type: 'bitbucket:repoSettingsMenuPage',
+    repository: { uuid: '{r-1}' },
+    workspace: { uuid: '{w-1}' },
+  },
 };
 
 /** The caller's answers to the permission checks made as the user. */
-function asUserIs(t: TestApp, who: { jiraAdmin?: boolean; confAdmin?: boolean; spaceAdmin?: boolean; repoAdmin?: boolean }) {
+function asUserIs(
+  t: TestApp,
+  who: { jiraAdmin?: boolean; confAdmin?: boolean; spaceAdmin?: boolean; repoAdmin?: boolean },
+) {
   t.asUser.routes = {
     jira: (_m, p) =>
       p.startsWith('/rest/api/3/mypermissions')
@@ -21,13 +28,20 @@ function asUserIs(t: TestApp, who: { jiraAdmin?: boolean; confAdmin?: boolean; s
         : undefined,
     confluence: (_m, p) => {
       if (p.startsWith('/wiki/rest/api/user/current'))
-        return answer(200, { operations: who.confAdmin ? [{ operation: 'administer', targetType: 'application' }] : [] });
+        return answer(200, {
+          operations: who.confAdmin ? [{ operation: 'administer', targetType: 'application' }] : [],
+        });
       if (p.startsWith('/wiki/api/v2/spaces/98/operations'))
-        return answer(200, { operations: who.spaceAdmin ? [{ operation: 'administer', targetType: 'space' }] : [{ operation: 'read', targetType: 'space' }] });
+        return answer(200, {
+          operations: who.spaceAdmin
+            ? [{ operation: 'administer', targetType: 'space' }]
+            : [{ operation: 'read', targetType: 'space' }],
+        });
       return undefined;
     },
     bitbucket: (_m, p) => {
-      if (p.startsWith('/2.0/user/permissions/workspaces')) return answer(200, { values: [{ permission: 'member' }] });
+      if (p.startsWith('/2.0/user/permissions/workspaces'))
+        return answer(200, { values: [{ permission: 'member' }] });
       if (p.startsWith('/2.0/user/permissions/repositories'))
         return answer(200, { values: [{ permission: who.repoAdmin ? 'admin' : 'write' }] });
       return undefined;
@@ -39,13 +53,20 @@ describe('console resolvers check the caller', () => {
   test.each(CONSOLE_FUNCTIONS)('%s is refused to a non-admin on every console module', async (fn) => {
     const t = testApp();
     asUserIs(t, {});
-    for (const ctx of [JIRA_ADMIN_PAGE, SPACE_PAGE, REPO_PAGE, { ...JIRA_ADMIN_PAGE, extension: { type: 'confluence:globalSettings' } }])
-      await expect(t.app.resolve(fn, { id: 'x', name: 'forwarder', value: 'v', change: {} }, ctx)).rejects.toThrow(
-        /administrator/,
-      );
+    for (const ctx of [
+      JIRA_ADMIN_PAGE,
+      SPACE_PAGE,
+      REPO_PAGE,
+      { ...JIRA_ADMIN_PAGE, extension: { type: 'confluence:globalSettings' } },
+    ])
+      await expect(
+        t.app.resolve(fn, { id: 'x', name: 'forwarder', value: 'v', change: {} }, ctx),
+      ).rejects.toThrow(/administrator/);
     // No account (an anonymous or app call) and an unknown module are refused as well.
     await expect(t.app.resolve(fn, {}, { extension: { type: 'jira:adminPage' } })).rejects.toThrow('no user');
-    await expect(t.app.resolve(fn, {}, { accountId: 'u', extension: { type: 'jira:issuePanel' } })).rejects.toThrow();
+    await expect(
+      t.app.resolve(fn, {}, { accountId: 'u', extension: { type: 'jira:issuePanel' } }),
+    ).rejects.toThrow();
     // Nothing was written by a refused call.
     expect(await t.kv.getSecret(SECRETS.forwarder)).toBeUndefined();
     expect(t.kv.keys()).toEqual([]);
@@ -56,20 +77,34 @@ describe('console resolvers check the caller', () => {
     asUserIs(t, { jiraAdmin: true });
     expect(await t.app.resolve('whoami', {}, JIRA_ADMIN_PAGE)).toEqual({ access: 'full' });
     await t.app.resolve('setSecret', { name: 'orgApiKey', value: 'ATCTT-very-secret' }, JIRA_ADMIN_PAGE);
-    const s = (await t.app.resolve('getSettings', {}, JIRA_ADMIN_PAGE)) as { secrets: Record<string, string> };
+    const s = (await t.app.resolve('getSettings', {}, JIRA_ADMIN_PAGE)) as {
+      secrets: Record<string, string>;
+    };
     expect(s.secrets['orgApiKey']).toBe('set');
     expect(s.secrets['forwarder']).toBe('unset');
     expect(JSON.stringify(s)).not.toContain('very-secret');
-    await expect(t.app.resolve('saveSettings', { change: { nope: 1 } }, JIRA_ADMIN_PAGE)).rejects.toThrow('settings.nope');
-    const saved = (await t.app.resolve('saveSettings', { change: { orgId: 'org-1', policy: { maxPerHour: 3 } } }, JIRA_ADMIN_PAGE)) as {
+    await expect(t.app.resolve('saveSettings', { change: { nope: 1 } }, JIRA_ADMIN_PAGE)).rejects.toThrow(
+      'settings.nope',
+    );
+    const saved = (await t.app.resolve(
+      'saveSettings',
+      { change: { orgId: 'org-1', policy: { maxPerHour: 3 } } },
+      JIRA_ADMIN_PAGE,
+    )) as {
       settings: { orgId: string; policy: { maxPerHour: number } };
     };
     expect(saved.settings.orgId).toBe('org-1');
     expect(saved.settings.policy.maxPerHour).toBe(3);
-    const ready = (await t.app.resolve('getReadiness', {}, JIRA_ADMIN_PAGE)) as { items: { name: string; state: string; why: string }[] };
-    expect(ready.items.find((i) => i.name === 'Suspend and restore accounts')).toMatchObject({ state: 'not-ready' });
+    const ready = (await t.app.resolve('getReadiness', {}, JIRA_ADMIN_PAGE)) as {
+      items: { name: string; state: string; why: string }[];
+    };
+    expect(ready.items.find((i) => i.name === 'Suspend and restore accounts')).toMatchObject({
+      state: 'not-ready',
+    });
     expect(ready.items.find((i) => i.name === 'Revoke API tokens')).toMatchObject({ state: 'ready' });
-    expect(ready.items.find((i) => i.name.startsWith('Bitbucket Cloud archive'))).toMatchObject({ state: 'impossible' });
+    expect(ready.items.find((i) => i.name.startsWith('Bitbucket Cloud archive'))).toMatchObject({
+      state: 'impossible',
+    });
     expect(JSON.stringify(ready)).not.toContain('very-secret');
   });
 
@@ -82,14 +117,22 @@ describe('console resolvers check the caller', () => {
     expect(await t.app.resolve('listIncidents', {}, SPACE_PAGE)).toEqual({ items: [] });
     expect(await t.app.resolve('listIncidents', {}, REPO_PAGE)).toEqual({ items: [] });
     for (const fn of ['undoAction', 'approveAction', 'getSettings', 'setSecret', 'getReadiness'] as const) {
-      await expect(t.app.resolve(fn, { id: 'x', name: 'forwarder', value: 'v' }, SPACE_PAGE)).rejects.toThrow(/site or organization/);
-      await expect(t.app.resolve(fn, { id: 'x', name: 'forwarder', value: 'v' }, REPO_PAGE)).rejects.toThrow(/site or organization/);
+      await expect(t.app.resolve(fn, { id: 'x', name: 'forwarder', value: 'v' }, SPACE_PAGE)).rejects.toThrow(
+        /site or organization/,
+      );
+      await expect(t.app.resolve(fn, { id: 'x', name: 'forwarder', value: 'v' }, REPO_PAGE)).rejects.toThrow(
+        /site or organization/,
+      );
     }
     asUserIs(t, { jiraAdmin: true });
     const all = (await t.app.resolve('listIncidents', {}, JIRA_ADMIN_PAGE)) as { items: { id: string }[] };
     expect(all.items).toHaveLength(1);
     await expect(t.app.resolve('getIncident', { id: all.items[0]!.id }, SPACE_PAGE)).rejects.toThrow();
-    const csv = (await t.app.resolve('exportIncidents', { format: 'csv' }, JIRA_ADMIN_PAGE)) as { csv: string };
-    expect(csv.csv.split('\r\n')[0]).toBe('"id","status","severity","title","actor","first_seen","last_seen","products"');
+    const csv = (await t.app.resolve('exportIncidents', { format: 'csv' }, JIRA_ADMIN_PAGE)) as {
+      csv: string;
+    };
+    expect(csv.csv.split('\r\n')[0]).toBe(
+      '"id","status","severity","title","actor","first_seen","last_seen","products"',
+    );
   });
 });

@@ -20,10 +20,15 @@ describe('Cloud executor: supports() says what the setup allows', () => {
     expect(ex.supports('remove-from-group', 'bitbucket')).toBe(false);
     expect(ex.supports('block-merges', 'bitbucket')).toBe(true);
     expect(ex.supports('revoke-permissions', 'bitbucket')).toBe(false); // no workspace set
-    const withKey = new CloudExecutor(new ScriptedProduct(), () => Promise.resolve(answer(404)), new MemoryKv(), {
-      settings: { ...DEFAULT_SETTINGS, orgId: 'o', directoryId: 'd', bitbucketWorkspace: 'acme' },
-      hasOrgKey: true,
-    });
+    const withKey = new CloudExecutor(
+      new ScriptedProduct(),
+      () => Promise.resolve(answer(404)),
+      new MemoryKv(),
+      {
+        settings: { ...DEFAULT_SETTINGS, orgId: 'o', directoryId: 'd', bitbucketWorkspace: 'acme' },
+        hasOrgKey: true,
+      },
+    );
     expect(withKey.supports('suspend-account', 'confluence')).toBe(true);
     expect(withKey.supports('revoke-permissions', 'bitbucket')).toBe(true);
   });
@@ -54,7 +59,12 @@ describe('Cloud executor: supports() says what the setup allows', () => {
     const product = new ScriptedProduct({
       bitbucket: (method, path) => {
         if (method === 'GET' && path.startsWith('/2.0/workspaces/acme/permissions/repositories'))
-          return answer(200, { values: [{ permission: 'write', repository: { full_name: 'acme/api' } }, { permission: 'admin', repository: { full_name: 'acme/infra' } }] });
+          return answer(200, {
+            values: [
+              { permission: 'write', repository: { full_name: 'acme/api' } },
+              { permission: 'admin', repository: { full_name: 'acme/infra' } },
+            ],
+          });
         if (method === 'DELETE' || method === 'PUT') return answer(204, '');
         return undefined;
       },
@@ -65,10 +75,23 @@ describe('Cloud executor: supports() says what the setup allows', () => {
       hasOrgKey: false,
     });
     const result = await ex.run({ kind: 'revoke-permissions', identity: who, product: 'bitbucket' });
-    await ex.run({ kind: 'restore-permissions', identity: who, product: 'bitbucket' }, {
-      id: 'r', incidentId: 'i', action: { kind: 'revoke-permissions', identity: who, product: 'bitbucket' }, state: 'done', reason: '', at: 0, ...(result !== undefined ? { result } : {}),
-    });
-    expect(product.calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path} ${c.body ?? ''}`.trim())).toEqual([
+    await ex.run(
+      { kind: 'restore-permissions', identity: who, product: 'bitbucket' },
+      {
+        id: 'r',
+        incidentId: 'i',
+        action: { kind: 'revoke-permissions', identity: who, product: 'bitbucket' },
+        state: 'done',
+        reason: '',
+        at: 0,
+        ...(result !== undefined ? { result } : {}),
+      },
+    );
+    expect(
+      product.calls
+        .filter((c) => c.method !== 'GET')
+        .map((c) => `${c.method} ${c.path} ${c.body ?? ''}`.trim()),
+    ).toEqual([
       'DELETE /2.0/repositories/acme/api/permissions-config/users/acc-1',
       'DELETE /2.0/repositories/acme/infra/permissions-config/users/acc-1',
       'PUT /2.0/repositories/acme/api/permissions-config/users/acc-1 {"permission":"write"}',
@@ -88,7 +111,10 @@ describe('Cloud executor: supports() says what the setup allows', () => {
           : p.startsWith('/rest/api/3/group/member')
             ? answer(200, { total: 1 })
             : undefined,
-      confluence: (_m, p) => (p.startsWith('/wiki/rest/api/user/memberof') ? answer(200, { results: [{ name: 'confluence-admins' }] }) : undefined),
+      confluence: (_m, p) =>
+        p.startsWith('/wiki/rest/api/user/memberof')
+          ? answer(200, { results: [{ name: 'confluence-admins' }] })
+          : undefined,
     });
     const d = new CloudDirectory(product, DEFAULT_SETTINGS);
     expect(await d.adminGroupsOf(who, 'jira')).toEqual(['Site-Admins']);
@@ -103,7 +129,8 @@ test('containment as the app: a 403 on group removal (app user not in site-admin
   t.product.routes.jira = (method, path) => {
     if (path.startsWith('/rest/api/3/user/groups')) return answer(200, [{ name: 'jira-administrators' }]);
     if (path.startsWith('/rest/api/3/group/member')) return answer(200, { total: 5 });
-    if (method === 'DELETE' && path.startsWith('/rest/api/3/group/user')) return answer(403, { errorMessages: ['site admin required'] });
+    if (method === 'DELETE' && path.startsWith('/rest/api/3/group/user'))
+      return answer(403, { errorMessages: ['site admin required'] });
     return undefined;
   };
   await t.app.ingestor.accept('jira-audit', [adminGroupRecord()]);
@@ -113,7 +140,9 @@ test('containment as the app: a 403 on group removal (app user not in site-admin
   expect(removals.length).toBe(2);
   expect(removals.every((x) => x.state === 'failed' && /HTTP 403/.test(x.result ?? ''))).toBe(true);
   // Nothing the setup cannot do was planned (no org key: no suspension, no token revocation).
-  expect(r.records.some((x) => x.action.kind === 'suspend-account' || x.action.kind === 'revoke-tokens')).toBe(false);
+  expect(
+    r.records.some((x) => x.action.kind === 'suspend-account' || x.action.kind === 'revoke-tokens'),
+  ).toBe(false);
   const items = await readiness(t.kv, await t.app.storage.settings());
   expect(items.find((i) => i.name === 'Remove from Jira admin groups')).toMatchObject({
     state: 'not-ready',
@@ -127,7 +156,11 @@ test('containment as the app: a 403 on group removal (app user not in site-admin
 
 test('notifications: a Jira issue in the security project as the app, then a comment; each incident version once', async () => {
   const t = testApp();
-  await t.app.storage.saveSettings({ ...(await t.app.storage.settings()), securityProject: 'SEC', policy: { ...DEFAULT_SETTINGS.policy, minSeverity: 'critical', actions: [] } });
+  await t.app.storage.saveSettings({
+    ...(await t.app.storage.settings()),
+    securityProject: 'SEC',
+    policy: { ...DEFAULT_SETTINGS.policy, minSeverity: 'critical', actions: [] },
+  });
   t.product.routes.jira = (method, path) => {
     if (method === 'POST' && path === '/rest/api/3/issue') return answer(201, { key: 'SEC-7' });
     if (method === 'POST' && path === '/rest/api/3/issue/SEC-7/comment') return answer(201, {});
@@ -137,7 +170,9 @@ test('notifications: a Jira issue in the security project as the app, then a com
   const d = await t.app.ingestor.drain();
   const first = await t.app.containment.contain(d.contain[0]!);
   expect(first.notified).toEqual([{ channel: 'jira', sent: true, detail: 'created SEC-7' }]);
-  const created = JSON.parse(t.product.calls.find((c) => c.path === '/rest/api/3/issue')!.body!) as { fields: { project: { key: string }; description: { type: string } } };
+  const created = JSON.parse(t.product.calls.find((c) => c.path === '/rest/api/3/issue')!.body!) as {
+    fields: { project: { key: string }; description: { type: string } };
+  };
   expect(created.fields.project.key).toBe('SEC');
   expect(created.fields.description.type).toBe('doc');
   expect((await t.app.containment.contain(d.contain[0]!)).notified).toEqual([]);

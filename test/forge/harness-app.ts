@@ -8,7 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { entitiesFromManifest, resetForgeHarness, type ForgeHarness, type HarnessOptions } from '../../src/forge-harness';
+import {
+  entitiesFromManifest,
+  resetForgeHarness,
+  type ForgeHarness,
+  type HarnessOptions,
+} from '../../src/forge-harness';
 import * as handlers from '../../src/forge/index';
 
 const MANIFEST = path.join(__dirname, '..', '..', 'manifest.yml');
@@ -27,7 +32,8 @@ export function handlerOf(fnKey: string): (...args: unknown[]) => unknown {
   const fn = manifest().modules['function']?.find((f) => f['key'] === fnKey);
   if (!fn) throw new Error(`manifest has no function ${fnKey}`);
   const [file, name] = String(fn['handler']).split('.');
-  if (file !== 'forge/index' || name === undefined) throw new Error(`unexpected handler ${String(fn['handler'])}`);
+  if (file !== 'forge/index' || name === undefined)
+    throw new Error(`unexpected handler ${String(fn['handler'])}`);
   const h = (handlers as Record<string, unknown>)[name];
   if (typeof h !== 'function') throw new Error(`src/forge/index.ts exports no function ${name}`);
   return h as (...args: unknown[]) => unknown;
@@ -42,7 +48,9 @@ function timeoutOf(fnKey: string): number | undefined {
 export function installApp(opts: HarnessOptions = {}): ForgeHarness {
   const text = readFileSync(MANIFEST, 'utf8');
   const m = manifest();
-  const egress = (m.permissions.external?.fetch?.backend ?? []).map((b) => (typeof b === 'string' ? b : b.address));
+  const egress = (m.permissions.external?.fetch?.backend ?? []).map((b) =>
+    typeof b === 'string' ? b : b.address,
+  );
   const h = resetForgeHarness({
     entities: entitiesFromManifest(text),
     egress: egress.filter((e) => !e.includes('*')),
@@ -62,7 +70,8 @@ export function installApp(opts: HarnessOptions = {}): ForgeHarness {
       ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
     });
   }
-  for (const w of mods['webtrigger'] ?? []) h.registerWebTrigger(String(w['key']), handlerOf(String(w['function'])));
+  for (const w of mods['webtrigger'] ?? [])
+    h.registerWebTrigger(String(w['key']), handlerOf(String(w['function'])));
   for (const c of mods['consumer'] ?? []) {
     const fn = String(c['function']);
     const timeout = timeoutOf(fn);
@@ -79,6 +88,9 @@ export function installApp(opts: HarnessOptions = {}): ForgeHarness {
     'bitbucket:repoSettingsMenuPage',
   ])
     for (const page of mods[type] ?? [])
-      h.registerResolver(String(page['key']), handlerOf(String((page['resolver'] as { function: string }).function)) as never);
+      h.registerResolver(
+        String(page['key']),
+        handlerOf(String((page['resolver'] as { function: string }).function)) as never,
+      );
   return h;
 }

@@ -64,7 +64,9 @@ describe('ingestion', () => {
     const realDel = u.kv.batchDelete.bind(u.kv);
     let dels = 0;
     u.kv.batchDelete = (keys) =>
-      keys.some((k) => k.key.startsWith('inbox:')) && dels++ === 0 ? Promise.reject(new Error('killed')) : realDel(keys);
+      keys.some((k) => k.key.startsWith('inbox:')) && dels++ === 0
+        ? Promise.reject(new Error('killed'))
+        : realDel(keys);
     await expect(u.app.ingestor.drain()).rejects.toThrow('killed');
     const next = await u.app.ingestor.drain();
     expect(next.items).toBe(0);
@@ -99,7 +101,9 @@ describe('pollers: the cursor moves only after the window is stored', () => {
     t.product.routes.jira = jiraAudit([adminGroupRecord()]);
     const realBatch = t.kv.batchSet.bind(t.kv);
     t.kv.batchSet = (items: readonly BatchSetItem[]) =>
-      items.some((i) => i.key.startsWith('inbox:')) ? Promise.reject(new Error('KVS unavailable')) : realBatch(items);
+      items.some((i) => i.key.startsWith('inbox:'))
+        ? Promise.reject(new Error('KVS unavailable'))
+        : realBatch(items);
     await expect(t.app.poll('jira-audit')).rejects.toThrow('KVS unavailable');
     expect(await t.app.storage.cursor('jira-audit')).toEqual(before);
 
@@ -120,14 +124,18 @@ describe('pollers: the cursor moves only after the window is stored', () => {
     let n = 0;
     t.product.routes.jira = (method, path) => {
       if (!path.startsWith('/rest/api/3/auditing/record')) return undefined;
-      return n++ === 1 ? answer(403, { errorMessages: ['forbidden'] }) : answer(200, { total: 0, records: [] });
+      return n++ === 1
+        ? answer(403, { errorMessages: ['forbidden'] })
+        : answer(200, { total: 0, records: [] });
     };
     const r = await t.app.poll('jira-audit');
     expect(r.windows).toBe(1);
     expect(r.error).toContain('HTTP 403');
     const cur = await t.app.storage.cursor<{ until: number }>('jira-audit');
     expect(cur!.until).toBe(t.clock.now - 3 * 86_400_000 + 86_400_000);
-    const items = (await t.app.resolve('getReadiness', {}, { accountId: 'x' }).catch(() => undefined)) as unknown;
+    const items = (await t.app
+      .resolve('getReadiness', {}, { accountId: 'x' })
+      .catch(() => undefined)) as unknown;
     expect(items).toBeUndefined(); // not an admin: refused (see console tests); readiness itself:
     const { readiness } = await import('../../src/forge/core/readiness');
     const list = await readiness(t.kv, await t.app.storage.settings());
@@ -166,10 +174,19 @@ describe('product events', () => {
 
   test('views and searches can be turned off; other events still flow; one drain is asked for per 30 s', async () => {
     const t = testApp();
-    const view = { eventType: 'avi:confluence:viewed:page', atlassianId: 'u', eventCreatedDate: '2026-11-01T11:30:00.000Z', content: { id: '1', title: 'x', space: { key: 'S' } } };
+    const view = {
+      eventType: 'avi:confluence:viewed:page',
+      atlassianId: 'u',
+      eventCreatedDate: '2026-11-01T11:30:00.000Z',
+      content: { id: '1', title: 'x', space: { key: 'S' } },
+    };
     expect(await t.app.productEvent(view)).toEqual({ accepted: true });
-    expect(await t.app.productEvent({ ...view, content: { id: '2', title: 'y', space: { key: 'S' } } })).toEqual({ accepted: true });
-    expect(t.pushed.filter((p) => p.queue === 'ingest')).toEqual([{ queue: 'ingest', body: { kind: 'drain' }, delay: 30 }]);
+    expect(
+      await t.app.productEvent({ ...view, content: { id: '2', title: 'y', space: { key: 'S' } } }),
+    ).toEqual({ accepted: true });
+    expect(t.pushed.filter((p) => p.queue === 'ingest')).toEqual([
+      { queue: 'ingest', body: { kind: 'drain' }, delay: 30 },
+    ]);
     const u = testApp();
     await u.app.storage.saveSettings({ ...(await u.app.storage.settings()), ingestViews: false });
     expect((await u.app.productEvent(view)).accepted).toBe(false);

@@ -22,16 +22,32 @@ function productEvent(i: number, at: number): Record<string, unknown> {
       atlassianId: user,
       eventCreatedDate: when,
       suppressNotifications: false,
-      content: { id: String(100_000 + (i % 5000)), type: 'page', status: 'current', title: `Page ${i % 5000}`, space: { id: 7, key: `S${i % 40}` } },
+      content: {
+        id: String(100_000 + (i % 5000)),
+        type: 'page',
+        status: 'current',
+        title: `Page ${i % 5000}`,
+        space: { id: 7, key: `S${i % 40}` },
+      },
     };
   if (i % 10 < 9)
     return {
       eventType: 'avi:jira:viewed:issue',
       atlassianId: user,
       timestamp: when,
-      issue: { id: String(20_000 + (i % 3000)), key: `P${i % 30}-${i % 3000}`, fields: { project: { id: '1', key: `P${i % 30}` } } },
+      issue: {
+        id: String(20_000 + (i % 3000)),
+        key: `P${i % 30}-${i % 3000}`,
+        fields: { project: { id: '1', key: `P${i % 30}` } },
+      },
     };
-  return { eventType: 'avi:confluence:performed:search', atlassianId: user, eventCreatedDate: when, query: `roadmap ${i % 50}`, results: 12 };
+  return {
+    eventType: 'avi:confluence:performed:search',
+    atlassianId: user,
+    eventCreatedDate: when,
+    query: `roadmap ${i % 50}`,
+    results: 12,
+  };
 }
 
 function auditRecord(i: number, at: number): Record<string, unknown> {
@@ -43,7 +59,10 @@ function auditRecord(i: number, at: number): Record<string, unknown> {
     created: new Date(at).toISOString().replace('Z', '+0000'),
     category: i % 3 === 0 ? 'group management' : 'projects',
     eventSource: '',
-    objectItem: i % 3 === 0 ? { name: `team-${i % 20}`, typeName: 'GROUP' } : { id: String(i % 30), name: `P${i % 30}`, typeName: 'PROJECT' },
+    objectItem:
+      i % 3 === 0
+        ? { name: `team-${i % 20}`, typeName: 'GROUP' }
+        : { id: String(i % 30), name: `P${i % 30}`, typeName: 'PROJECT' },
     associatedItems: [{ id: `acct-${(i + 7) % 100}`, name: `user${(i + 7) % 100}`, typeName: 'USER' }],
   };
 }
@@ -78,7 +97,14 @@ const rows: Row[] = [];
 let snapshot = '';
 afterAll(() => {
   console.log(
-    ['KVS per 1,000 events', snapshot, ...rows.map((r) => `${r.shape}: ${r.requests} requests, ${r.reads} reads (${r.readUnits} units), ${r.writes} writes (${r.writeUnits} units), ${r.deletes} deletes; invocations ${JSON.stringify(r.invocations)}`)].join('\n'),
+    [
+      'KVS per 1,000 events',
+      snapshot,
+      ...rows.map(
+        (r) =>
+          `${r.shape}: ${r.requests} requests, ${r.reads} reads (${r.readUnits} units), ${r.writes} writes (${r.writeUnits} units), ${r.deletes} deletes; invocations ${JSON.stringify(r.invocations)}`,
+      ),
+    ].join('\n'),
   );
 });
 
@@ -88,10 +114,16 @@ test('1,000 product events over ten minutes, one per trigger invocation', async 
   await h.runUntil(T0 + 11 * 60_000);
   await h.runUntilIdle();
   expect(h.handlerErrors).toEqual([]);
-  const head = await h.invokeFunction('peek', async () => kvs.get<{ gen: number; chunks: number }>('head'), {}) as { gen: number; chunks: number };
+  const head = (await h.invokeFunction(
+    'peek',
+    async () => kvs.get<{ gen: number; chunks: number }>('head'),
+    {},
+  )) as { gen: number; chunks: number };
   let bytes = 0;
   for (let i = 0; i < head.chunks; i++)
-    bytes += ((await h.invokeFunction('peek', async () => kvs.get<string>(`snap:${head.gen}:${i}`), {})) as string).length;
+    bytes += (
+      (await h.invokeFunction('peek', async () => kvs.get<string>(`snap:${head.gen}:${i}`), {})) as string
+    ).length;
   snapshot = `snapshot after 1,000 product events from 100 users: ${bytes} characters in ${head.chunks} chunk(s), ${head.gen} drains`;
   const r = row('product events (10 min)', h);
   rows.push(r);
@@ -113,12 +145,21 @@ test('1,000 Jira audit records read by one poll', async () => {
       const t = Date.parse(String(r['created']).replace('+0000', 'Z'));
       return t >= from && t < to;
     });
-    return json(200, { offset, limit: 1000, total: inWindow.length, records: inWindow.slice(offset, offset + 1000) });
+    return json(200, {
+      offset,
+      limit: 1000,
+      total: inWindow.length,
+      records: inWindow.slice(offset, offset + 1000),
+    });
   });
   const { bulkhead } = await import('../../src/forge/index');
-  await h.invokeFunction('setup', async () => {
-    await bulkhead().storage.setCursor('jira-audit', { until: T0 - 3_600_000 });
-  }, {});
+  await h.invokeFunction(
+    'setup',
+    async () => {
+      await bulkhead().storage.setCursor('jira-audit', { until: T0 - 3_600_000 });
+    },
+    {},
+  );
   await h.runScheduledTrigger('poll-jira-audit');
   await h.runUntilIdle();
   expect(h.handlerErrors).toEqual([]);

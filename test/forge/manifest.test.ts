@@ -13,7 +13,20 @@ const TEXT = readFileSync(path.join(__dirname, '..', '..', 'manifest.yml'), 'utf
 
 test('manifest.yml is valid against @forge/manifest 13.7.0 manifest-schema.json', () => {
   const schema = JSON.parse(
-    readFileSync(path.join(__dirname, '..', '..', 'node_modules', '@forge', 'manifest', 'out', 'schema', 'manifest-schema.json'), 'utf8'),
+    readFileSync(
+      path.join(
+        __dirname,
+        '..',
+        '..',
+        'node_modules',
+        '@forge',
+        'manifest',
+        'out',
+        'schema',
+        'manifest-schema.json',
+      ),
+      'utf8',
+    ),
   ) as object;
   const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
   const validate = ajv.compile(schema);
@@ -23,7 +36,10 @@ test('manifest.yml is valid against @forge/manifest 13.7.0 manifest-schema.json'
 });
 
 test('runtime nodejs22.x; every function referenced exists and names an exported handler', () => {
-  const m = manifest() as unknown as { app: { runtime: { name: string } }; modules: Record<string, Record<string, unknown>[]> };
+  const m = manifest() as unknown as {
+    app: { runtime: { name: string } };
+    modules: Record<string, Record<string, unknown>[]>;
+  };
   expect(m.app.runtime.name).toBe('nodejs22.x');
   const fns = new Set((m.modules['function'] ?? []).map((f) => String(f['key'])));
   const referenced = new Set<string>();
@@ -44,17 +60,24 @@ test('runtime nodejs22.x; every function referenced exists and names an exported
 test('only consumer and scheduled-trigger functions set a timeout (the linter forbids it elsewhere)', () => {
   const m = manifest();
   const long = new Set(
-    [...(m.modules['consumer'] ?? []), ...(m.modules['scheduledTrigger'] ?? [])].map((x) => String(x['function'])),
+    [...(m.modules['consumer'] ?? []), ...(m.modules['scheduledTrigger'] ?? [])].map((x) =>
+      String(x['function']),
+    ),
   );
-  for (const f of m.modules['function'] ?? []) if (f['timeoutSeconds'] !== undefined) expect(long.has(String(f['key']))).toBe(true);
+  for (const f of m.modules['function'] ?? [])
+    if (f['timeoutSeconds'] !== undefined) expect(long.has(String(f['key']))).toBe(true);
 });
 
 test('every scope and every egress host has a comment saying why', () => {
   const lines = TEXT.split('\n');
   const m = manifest();
-  const egress = (m.permissions.external?.fetch?.backend ?? []).map((b) => (typeof b === 'string' ? b : b.address));
+  const egress = (m.permissions.external?.fetch?.backend ?? []).map((b) =>
+    typeof b === 'string' ? b : b.address,
+  );
   for (const item of [...m.permissions.scopes, ...egress]) {
-    const i = lines.findIndex((l) => new RegExp(`^\\s*- (address: )?"?${item.replace(/[.*]/g, '\\$&')}"?\\s*$`).test(l));
+    const i = lines.findIndex((l) =>
+      new RegExp(`^\\s*- (address: )?"?${item.replace(/[.*]/g, '\\$&')}"?\\s*$`).test(l),
+    );
     expect(i).toBeGreaterThan(0);
     // the comment is on a line above, within the run of comment/scope lines that lead to it
     let j = i - 1;

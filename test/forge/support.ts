@@ -34,10 +34,16 @@ export type Route = (method: string, path: string, body?: string) => HttpAnswer 
 export class ScriptedProduct implements ProductApi {
   readonly calls: Call[] = [];
   constructor(public routes: Partial<Record<'jira' | 'confluence' | 'bitbucket', Route>> = {}) {}
-  request(product: 'jira' | 'confluence' | 'bitbucket', path: string, init?: RequestInit): Promise<HttpAnswer> {
+  request(
+    product: 'jira' | 'confluence' | 'bitbucket',
+    path: string,
+    init?: RequestInit,
+  ): Promise<HttpAnswer> {
     const method = init?.method ?? 'GET';
     this.calls.push({ product, method, path, ...(init?.body !== undefined ? { body: init.body } : {}) });
-    return Promise.resolve(this.routes[product]?.(method, path, init?.body) ?? answer(404, { errorMessages: ['not found'] }));
+    return Promise.resolve(
+      this.routes[product]?.(method, path, init?.body) ?? answer(404, { errorMessages: ['not found'] }),
+    );
   }
 }
 

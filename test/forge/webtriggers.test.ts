@@ -1,7 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { signature } from '../../src/notify/webhook';
 import { SECRETS } from '../../src/forge/core/keys';
-import { checkForwarderSignature, constantTimeEqual, type WebTriggerRequest } from '../../src/forge/core/webtriggers';
+import {
+  checkForwarderSignature,
+  constantTimeEqual,
+  type WebTriggerRequest,
+} from '../../src/forge/core/webtriggers';
 import { adminGroupRecord, testApp } from './support';
 
 const SECRET = 'fwd-secret-0123456789';
@@ -37,11 +41,17 @@ describe('forwarder web trigger (HMAC-SHA256 over timestamp and body, 5-minute w
     const wrongSecret = forwarded(body, t.clock.now, 'another-secret');
     expect((await t.app.webtrigger('forwarder', wrongSecret)).statusCode).toBe(401);
     const good = forwarded(body, t.clock.now);
-    expect((await t.app.webtrigger('forwarder', { ...good, body: body.replace('42', '43') })).statusCode).toBe(401);
+    expect(
+      (await t.app.webtrigger('forwarder', { ...good, body: body.replace('42', '43') })).statusCode,
+    ).toBe(401);
     expect((await t.app.webtrigger('forwarder', { method: 'POST', headers: {}, body })).statusCode).toBe(401);
     expect(
-      (await t.app.webtrigger('forwarder', { ...good, headers: { ...good.headers, 'x-bulkhead-signature': ['sha256=00'] } }))
-        .statusCode,
+      (
+        await t.app.webtrigger('forwarder', {
+          ...good,
+          headers: { ...good.headers, 'x-bulkhead-signature': ['sha256=00'] },
+        })
+      ).statusCode,
     ).toBe(401);
     expect(t.kv.keys().filter((k) => k.startsWith('inbox:'))).toHaveLength(0);
   });
@@ -50,9 +60,15 @@ describe('forwarder web trigger (HMAC-SHA256 over timestamp and body, 5-minute w
     const t = testApp();
     await t.kv.setSecret(SECRETS.forwarder, SECRET);
     const body = '[]';
-    expect((await t.app.webtrigger('forwarder', forwarded(body, t.clock.now - 301_000))).statusCode).toBe(401);
-    expect((await t.app.webtrigger('forwarder', forwarded(body, t.clock.now + 301_000))).statusCode).toBe(401);
-    expect((await t.app.webtrigger('forwarder', forwarded(body, t.clock.now - 299_000))).statusCode).toBe(202);
+    expect((await t.app.webtrigger('forwarder', forwarded(body, t.clock.now - 301_000))).statusCode).toBe(
+      401,
+    );
+    expect((await t.app.webtrigger('forwarder', forwarded(body, t.clock.now + 301_000))).statusCode).toBe(
+      401,
+    );
+    expect((await t.app.webtrigger('forwarder', forwarded(body, t.clock.now - 299_000))).statusCode).toBe(
+      202,
+    );
     expect(checkForwarderSignature(SECRET, 'abc', 'x', body, t.clock.now)).toEqual({
       ok: false,
       status: 401,
@@ -64,18 +80,30 @@ describe('forwarder web trigger (HMAC-SHA256 over timestamp and body, 5-minute w
     const t = testApp();
     expect((await t.app.webtrigger('forwarder', forwarded('[]', t.clock.now))).statusCode).toBe(503);
     await t.kv.setSecret(SECRETS.forwarder, SECRET);
-    expect((await t.app.webtrigger('forwarder', { ...forwarded('[]', t.clock.now), method: 'GET' })).statusCode).toBe(405);
+    expect(
+      (await t.app.webtrigger('forwarder', { ...forwarded('[]', t.clock.now), method: 'GET' })).statusCode,
+    ).toBe(405);
   });
 });
 
 describe('org audit-log webhook (Authorization secret)', () => {
-  const body = JSON.stringify({ data: { id: 'e1', type: 'events', attributes: { time: '2026-11-01T11:00:00Z', action: 'user_added_to_group', actor: { id: 'a1' } } } });
+  const body = JSON.stringify({
+    data: {
+      id: 'e1',
+      type: 'events',
+      attributes: { time: '2026-11-01T11:00:00Z', action: 'user_added_to_group', actor: { id: 'a1' } },
+    },
+  });
 
   test('the configured Authorization value is accepted; a wrong, prefixed or missing one is refused', async () => {
     const t = testApp();
     await t.kv.setSecret(SECRETS.orgWebhookAuth, 'Bearer s3cr3t-value');
     const call = (auth?: string) =>
-      t.app.webtrigger('org', { method: 'POST', headers: auth === undefined ? {} : { authorization: [auth] }, body });
+      t.app.webtrigger('org', {
+        method: 'POST',
+        headers: auth === undefined ? {} : { authorization: [auth] },
+        body,
+      });
     expect((await call()).statusCode).toBe(401);
     expect((await call('Bearer wrong')).statusCode).toBe(401);
     expect((await call('Bearer s3cr3t-value ')).statusCode).toBe(401);
@@ -99,8 +127,19 @@ describe('Bitbucket webhook (X-Hub-Signature)', () => {
     await t.kv.setSecret(SECRETS.bitbucketWebhook, 'bb-secret');
     const body = JSON.stringify({ repository: { full_name: 'ws/repo' }, actor: { account_id: 'x' } });
     const sig = `sha256=${createHmac('sha256', 'bb-secret').update(body).digest('hex')}`;
-    expect((await t.app.webtrigger('bitbucket', { method: 'POST', headers: { 'x-hub-signature': [sig] }, body })).statusCode).toBe(202);
-    expect((await t.app.webtrigger('bitbucket', { method: 'POST', headers: { 'x-hub-signature': ['sha256=00'] }, body })).statusCode).toBe(401);
+    expect(
+      (await t.app.webtrigger('bitbucket', { method: 'POST', headers: { 'x-hub-signature': [sig] }, body }))
+        .statusCode,
+    ).toBe(202);
+    expect(
+      (
+        await t.app.webtrigger('bitbucket', {
+          method: 'POST',
+          headers: { 'x-hub-signature': ['sha256=00'] },
+          body,
+        })
+      ).statusCode,
+    ).toBe(401);
     expect((await t.app.webtrigger('bitbucket', { method: 'POST', headers: {}, body })).statusCode).toBe(401);
   });
 });

@@ -23,12 +23,18 @@ import type {
 import { routeFor, type Requester } from './routes';
 
 type Ttl = { ttl: { value: number; unit: 'SECONDS' } };
-const ttl = (s: number | undefined): Ttl | undefined => (s === undefined ? undefined : { ttl: { value: s, unit: 'SECONDS' } });
+const ttl = (s: number | undefined): Ttl | undefined =>
+  s === undefined ? undefined : { ttl: { value: s, unit: 'SECONDS' } };
 
-function failed(what: string, r: { failedKeys: { key: string; error: { code?: string; message?: string } }[] }): void {
+function failed(
+  what: string,
+  r: { failedKeys: { key: string; error: { code?: string; message?: string } }[] },
+): void {
   if (r.failedKeys.length > 0) {
     const f = r.failedKeys[0];
-    throw new Error(`${what}: ${r.failedKeys.length} key(s) failed (${f?.error.code ?? ''} ${f?.error.message ?? ''})`);
+    throw new Error(
+      `${what}: ${r.failedKeys.length} key(s) failed (${f?.error.code ?? ''} ${f?.error.message ?? ''})`,
+    );
   }
 }
 
@@ -45,7 +51,9 @@ export class ForgeKv implements KvPort {
     return kvs.delete(key);
   }
   async batchGet<T>(keys: readonly BatchKey[]): Promise<Map<string, T>> {
-    const r = await kvs.batchGet<T>(keys.map((k) => ({ key: k.key, ...(k.entity ? { entityName: k.entity } : {}) })));
+    const r = await kvs.batchGet<T>(
+      keys.map((k) => ({ key: k.key, ...(k.entity ? { entityName: k.entity } : {}) })),
+    );
     const out = new Map<string, T>();
     for (const s of r.successfulKeys) if (s.value !== undefined) out.set(s.key, s.value);
     return out;
@@ -54,13 +62,20 @@ export class ForgeKv implements KvPort {
     const r = await kvs.batchSet(
       items.map((i) => {
         const o = ttl(i.ttlSeconds);
-        return { key: i.key, value: i.value, ...(i.entity ? { entityName: i.entity } : {}), ...(o ? { options: o } : {}) };
+        return {
+          key: i.key,
+          value: i.value,
+          ...(i.entity ? { entityName: i.entity } : {}),
+          ...(o ? { options: o } : {}),
+        };
       }),
     );
     failed('batchSet', r);
   }
   async batchDelete(keys: readonly BatchKey[]): Promise<void> {
-    const r = await kvs.batchDelete(keys.map((k) => ({ key: k.key, ...(k.entity ? { entityName: k.entity } : {}) })));
+    const r = await kvs.batchDelete(
+      keys.map((k) => ({ key: k.key, ...(k.entity ? { entityName: k.entity } : {}) })),
+    );
     failed('batchDelete', r);
   }
   async queryPrefix<T>(prefix: string, limit: number, cursor?: string): Promise<KvPage<T>> {
@@ -105,7 +120,10 @@ export function productApi(who: () => Requester): ProductApi {
     async request(product, path, init?: RequestInit): Promise<HttpAnswer> {
       const method = init?.method ?? 'GET';
       const found = routeFor(product, method, path);
-      if (!found) throw new Error(`${method} ${product} ${path.split('?')[0] ?? ''} is not an allowed route (src/forge/adapters/routes.ts)`);
+      if (!found)
+        throw new Error(
+          `${method} ${product} ${path.split('?')[0] ?? ''} is not an allowed route (src/forge/adapters/routes.ts)`,
+        );
       const headers = { Accept: 'application/json', ...(init?.headers ?? {}) };
       return found.entry.call(who(), found.match, headers, init?.body);
     },

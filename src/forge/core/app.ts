@@ -59,7 +59,12 @@ export class BulkheadApp {
       ...(p.installation ? { installation: p.installation } : {}),
       ...(log ? { log } : {}),
     });
-    this.webtriggers = new WebTriggers({ kv: p.kv, ingestor: this.ingestor, now: p.now, ...(log ? { log } : {}) });
+    this.webtriggers = new WebTriggers({
+      kv: p.kv,
+      ingestor: this.ingestor,
+      now: p.now,
+      ...(log ? { log } : {}),
+    });
     this.pollers = new Pollers({
       storage: this.storage,
       ingestor: this.ingestor,

@@ -42,7 +42,8 @@ async function expectOk(a: HttpAnswer, what: string, okAlso: readonly number[] =
 }
 
 function accountOf(i: Identity): string {
-  if (i.id === undefined) throw new Error(`no account id for ${i.name ?? 'the identity'}: Cloud acts by account id`);
+  if (i.id === undefined)
+    throw new Error(`no account id for ${i.name ?? 'the identity'}: Cloud acts by account id`);
   return i.id;
 }
 
@@ -97,13 +98,19 @@ export class CloudExecutor implements Executor {
         return `${verb}ed ${id} in the organization`;
       }
       case 'revoke-tokens': {
-        const list = await expectOk(await this.admin(`${ADMIN}/users/${acct}/manage/api-tokens`, 'GET'), 'list API tokens');
+        const list = await expectOk(
+          await this.admin(`${ADMIN}/users/${acct}/manage/api-tokens`, 'GET'),
+          'list API tokens',
+        );
         const tokens = JSON.parse(list) as { id?: string }[];
         let n = 0;
         for (const t of Array.isArray(tokens) ? tokens : []) {
           if (typeof t.id !== 'string') continue;
           await expectOk(
-            await this.admin(`${ADMIN}/users/${acct}/manage/api-tokens/${encodeURIComponent(t.id)}`, 'DELETE'),
+            await this.admin(
+              `${ADMIN}/users/${acct}/manage/api-tokens/${encodeURIComponent(t.id)}`,
+              'DELETE',
+            ),
             'revoke API token',
             [404],
           );
@@ -127,7 +134,10 @@ export class CloudExecutor implements Executor {
   private admin(url: string, method: 'GET' | 'POST' | 'DELETE'): Promise<HttpAnswer> {
     return this.kv.getSecret(SECRETS.orgApiKey).then((key) => {
       if (key === undefined) throw new Error('no org API key configured');
-      return this.fetch(url, { method, headers: { Authorization: `Bearer ${key}`, Accept: 'application/json' } });
+      return this.fetch(url, {
+        method,
+        headers: { Authorization: `Bearer ${key}`, Accept: 'application/json' },
+      });
     });
   }
 
@@ -141,9 +151,13 @@ export class CloudExecutor implements Executor {
     const acct = encodeURIComponent(id);
     if (product === 'jira') {
       if (kind === 'remove-from-group') {
-        const a = await this.product.request('jira', `/rest/api/3/group/user?groupname=${g}&accountId=${acct}`, {
-          method: 'DELETE',
-        });
+        const a = await this.product.request(
+          'jira',
+          `/rest/api/3/group/user?groupname=${g}&accountId=${acct}`,
+          {
+            method: 'DELETE',
+          },
+        );
         // 404: the user is no longer a member (a retry after a lost answer).
         await expectOk(a, `remove ${id} from ${group}`, [404]);
         return `removed from ${group}`;
@@ -158,9 +172,13 @@ export class CloudExecutor implements Executor {
     }
     if (product === 'confluence') {
       if (kind === 'remove-from-group') {
-        const a = await this.product.request('confluence', `/wiki/rest/api/group/user?name=${g}&accountId=${acct}`, {
-          method: 'DELETE',
-        });
+        const a = await this.product.request(
+          'confluence',
+          `/wiki/rest/api/group/user?name=${g}&accountId=${acct}`,
+          {
+            method: 'DELETE',
+          },
+        );
         await expectOk(a, `remove ${id} from ${group}`, [404]);
         return `removed from ${group}`;
       }
@@ -246,7 +264,10 @@ export class CloudDirectory implements Directory {
       return groups.map((g) => g.name ?? '').filter((n) => n !== '' && this.isAdmin(n));
     }
     if (product === 'confluence') {
-      const a = await this.product.request('confluence', `/wiki/rest/api/user/memberof?accountId=${acct}&limit=200`);
+      const a = await this.product.request(
+        'confluence',
+        `/wiki/rest/api/user/memberof?accountId=${acct}&limit=200`,
+      );
       if (a.status === 404) return [];
       const page = JSON.parse(await expectOk(a, 'user groups')) as { results?: { name?: string }[] };
       return (page.results ?? []).map((g) => g.name ?? '').filter((n) => n !== '' && this.isAdmin(n));
@@ -257,14 +278,20 @@ export class CloudDirectory implements Directory {
   async memberCount(group: string, product: Product): Promise<number> {
     const g = encodeURIComponent(group);
     if (product === 'jira') {
-      const a = await this.product.request('jira', `/rest/api/3/group/member?groupname=${g}&includeInactiveUsers=false&maxResults=1`);
+      const a = await this.product.request(
+        'jira',
+        `/rest/api/3/group/member?groupname=${g}&includeInactiveUsers=false&maxResults=1`,
+      );
       const page = JSON.parse(await expectOk(a, 'group members')) as { total?: number };
       return page.total ?? 0;
     }
     if (product === 'confluence') {
       let n = 0;
       for (let start = 0; ; start += 200) {
-        const a = await this.product.request('confluence', `/wiki/rest/api/group/member?name=${g}&start=${start}&limit=200`);
+        const a = await this.product.request(
+          'confluence',
+          `/wiki/rest/api/group/member?name=${g}&start=${start}&limit=200`,
+        );
         const page = JSON.parse(await expectOk(a, 'group members')) as { results?: unknown[]; size?: number };
         const got = page.results?.length ?? page.size ?? 0;
         n += got;

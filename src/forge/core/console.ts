@@ -53,38 +53,35 @@ export class ProductAccess {
 
   async jiraAdmin(): Promise<boolean> {
     const r = (await this.get('jira', '/rest/api/3/mypermissions?permissions=ADMINISTER')) as
-      | { permissions?: { ADMINISTER?: { havePermission?: boolean } } }
-      | undefined;
+      { permissions?: { ADMINISTER?: { havePermission?: boolean } } } | undefined;
     return r?.permissions?.ADMINISTER?.havePermission === true;
   }
 
   async confluenceAdmin(): Promise<boolean> {
     const r = (await this.get('confluence', '/wiki/rest/api/user/current?expand=operations')) as
-      | { operations?: { operation?: string; targetType?: string }[] }
-      | undefined;
+      { operations?: { operation?: string; targetType?: string }[] } | undefined;
     return (r?.operations ?? []).some((o) => o.operation === 'administer' && o.targetType === 'application');
   }
 
   async spaceAdmin(spaceId: string): Promise<boolean> {
-    const r = (await this.get('confluence', `/wiki/api/v2/spaces/${encodeURIComponent(spaceId)}/operations`)) as
-      | { operations?: { operation?: string; targetType?: string }[] }
-      | undefined;
+    const r = (await this.get(
+      'confluence',
+      `/wiki/api/v2/spaces/${encodeURIComponent(spaceId)}/operations`,
+    )) as { operations?: { operation?: string; targetType?: string }[] } | undefined;
     return (r?.operations ?? []).some((o) => o.operation === 'administer' && o.targetType === 'space');
   }
 
   async workspaceAdmin(workspaceUuid: string): Promise<boolean> {
     const q = encodeURIComponent(`workspace.uuid="${workspaceUuid}"`);
     const r = (await this.get('bitbucket', `/2.0/user/permissions/workspaces?q=${q}`)) as
-      | { values?: { permission?: string }[] }
-      | undefined;
+      { values?: { permission?: string }[] } | undefined;
     return (r?.values ?? []).some((v) => v.permission === 'owner');
   }
 
   async repoAdmin(repoUuid: string): Promise<boolean> {
     const q = encodeURIComponent(`repository.uuid="${repoUuid}"`);
     const r = (await this.get('bitbucket', `/2.0/user/permissions/repositories?q=${q}`)) as
-      | { values?: { permission?: string }[] }
-      | undefined;
+      { values?: { permission?: string }[] } | undefined;
     return (r?.values ?? []).some((v) => v.permission === 'admin');
   }
 }
@@ -118,7 +115,11 @@ export async function accessOf(ctx: CallerContext, check: ProductAccess): Promis
       if (ext.workspace?.uuid !== undefined && (await check.workspaceAdmin(ext.workspace.uuid)))
         return { kind: 'full', who };
       if (uuid !== undefined && (await check.repoAdmin(uuid)))
-        return { kind: 'repo', who, repos: [uuid, ext.repository?.full_name].filter((x): x is string => !!x) };
+        return {
+          kind: 'repo',
+          who,
+          repos: [uuid, ext.repository?.full_name].filter((x): x is string => !!x),
+        };
       break;
     }
     default:
@@ -203,21 +204,26 @@ export class ConsoleApi {
       }
       case 'saveSettings': {
         needFull(a);
-        const next = applySettings(await storage.settings(), (payload as { change?: unknown } | undefined)?.change);
+        const next = applySettings(
+          await storage.settings(),
+          (payload as { change?: unknown } | undefined)?.change,
+        );
         await storage.saveSettings(next);
         return { settings: next };
       }
       case 'setSecret': {
         needFull(a);
         const name = str(payload, 'name');
-        if (!(SECRET_NAMES as readonly string[]).includes(name)) throw new Error(`name: unknown secret ${name}`);
+        if (!(SECRET_NAMES as readonly string[]).includes(name))
+          throw new Error(`name: unknown secret ${name}`);
         await storage.kv.setSecret(SECRETS[name as SecretName], str(payload, 'value'));
         return { name, state: 'set' };
       }
       case 'clearSecret': {
         needFull(a);
         const name = str(payload, 'name');
-        if (!(SECRET_NAMES as readonly string[]).includes(name)) throw new Error(`name: unknown secret ${name}`);
+        if (!(SECRET_NAMES as readonly string[]).includes(name))
+          throw new Error(`name: unknown secret ${name}`);
         await storage.kv.deleteSecret(SECRETS[name as SecretName]);
         return { name, state: 'unset' };
       }
@@ -246,7 +252,10 @@ export class ConsoleApi {
         ]);
         return {
           format,
-          csv: toCsv(['id', 'status', 'severity', 'title', 'actor', 'first_seen', 'last_seen', 'products'], rows),
+          csv: toCsv(
+            ['id', 'status', 'severity', 'title', 'actor', 'first_seen', 'last_seen', 'products'],
+            rows,
+          ),
         };
       }
     }

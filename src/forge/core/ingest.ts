@@ -44,7 +44,10 @@ export const SNAPSHOT_BUDGET_UNITS_PER_MINUTE = 2000;
  */
 export function drainCooldownSeconds(snapshotChars: number): number {
   const units = Math.ceil(snapshotChars / 10_240);
-  return Math.min(300, Math.max(DRAIN_DEBOUNCE_SECONDS, Math.ceil((units * 60) / SNAPSHOT_BUDGET_UNITS_PER_MINUTE)));
+  return Math.min(
+    300,
+    Math.max(DRAIN_DEBOUNCE_SECONDS, Math.ceil((units * 60) / SNAPSHOT_BUDGET_UNITS_PER_MINUTE)),
+  );
 }
 
 export interface RuleSet {
@@ -171,16 +174,24 @@ export class Ingestor {
         const out = parseRecord(rec, { file: `${item.value.source}/${key}`, line: 1 }, undefined, {
           receivedAt: item.value.receivedAt,
         });
-        parsed.push({ key, events: out.events, rejects: out.rejects.length, check: !HIGH_VOLUME.has(item.value.source) });
+        parsed.push({
+          key,
+          events: out.events,
+          rejects: out.rejects.length,
+          check: !HIGH_VOLUME.has(item.value.source),
+        });
       }
     }
-    const seen = await storage.getAll<number>(parsed.filter((p) => p.check).map((p) => ({ key: KEYS.seen(p.key) })));
+    const seen = await storage.getAll<number>(
+      parsed.filter((p) => p.check).map((p) => ({ key: KEYS.seen(p.key) })),
+    );
     const fresh = parsed.filter((p) => !seen.has(KEYS.seen(p.key)));
     const duplicates = records - fresh.length;
 
     const settings = await storage.settings();
     const { rules, lists } = this.d.rules();
-    const snapshot = (await storage.loadSnapshot(head)) as { engine?: unknown; correlator?: unknown } | undefined;
+    const snapshot = (await storage.loadSnapshot(head)) as
+      { engine?: unknown; correlator?: unknown } | undefined;
     const engineOpts = { rules, lists, disabledRules: settings.disabledRules, now: this.d.now };
     const engine = snapshot?.engine ? Engine.restore(snapshot.engine, engineOpts) : new Engine(engineOpts);
     const correlator = snapshot?.correlator ? Correlator.restore(snapshot.correlator) : new Correlator();
@@ -243,7 +254,9 @@ export class Ingestor {
     // lost) and inbox items behind (skipped and deleted next time through `head.consumed`).
     const at = this.d.now();
     await storage.setAll(
-      fresh.filter((p) => p.check).map((p) => ({ key: KEYS.seen(p.key), value: at, ttlSeconds: SEEN_TTL_SECONDS })),
+      fresh
+        .filter((p) => p.check)
+        .map((p) => ({ key: KEYS.seen(p.key), value: at, ttlSeconds: SEEN_TTL_SECONDS })),
     );
     await storage.deleteAll(consumedKeys.map((key) => ({ key })));
     for (const id of contain) await this.d.queue.push('contain', { kind: 'contain', incidentId: id });

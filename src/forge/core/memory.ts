@@ -37,7 +37,13 @@ export class MemoryKv implements KvPort {
   constructor(private readonly now: () => number = Date.now) {}
 
   resetCounts(): void {
-    Object.assign(this.counts, { requests: 0, readRequests: 0, writeRequests: 0, readUnits: 0, writeUnits: 0 });
+    Object.assign(this.counts, {
+      requests: 0,
+      readRequests: 0,
+      writeRequests: 0,
+      readUnits: 0,
+      writeUnits: 0,
+    });
   }
 
   /** Every live plain key (not entities, not secrets), for tests. */
@@ -72,7 +78,8 @@ export class MemoryKv implements KvPort {
   }
 
   private put(id: string, value: unknown, ttlSeconds?: number): void {
-    if (size(value) > MAX_VALUE_BYTES) throw new Error(`value of ${id} is over 240 KiB (${size(value)} bytes)`);
+    if (size(value) > MAX_VALUE_BYTES)
+      throw new Error(`value of ${id} is over 240 KiB (${size(value)} bytes)`);
     const s: Stored = { value: structuredClone(value) };
     if (ttlSeconds !== undefined) s.expires = this.now() + ttlSeconds * 1000;
     this.data.set(id, s);
@@ -140,9 +147,14 @@ export class MemoryKv implements KvPort {
       key: k,
       value: structuredClone(this.data.get(k)?.value) as T,
     }));
-    this.read(1, results.map((r) => r.value));
+    this.read(
+      1,
+      results.map((r) => r.value),
+    );
     const last = page[page.length - 1];
-    return Promise.resolve(all.length > n && last !== undefined ? { results, nextCursor: last } : { results });
+    return Promise.resolve(
+      all.length > n && last !== undefined ? { results, nextCursor: last } : { results },
+    );
   }
 
   entityGet<T>(entity: string, key: string): Promise<T | undefined> {
@@ -153,7 +165,12 @@ export class MemoryKv implements KvPort {
 
   /** Indexes are named after the attribute they range over (`lastAt`), or `by-x` with `partition` naming
    *  attributes in index order; the range attribute is the index's last one (see manifest.yml). */
-  entityQuery<T>(entity: string, q: EntityQuery, rangeAttr?: string, partitionAttrs?: readonly string[]): Promise<KvPage<T>> {
+  entityQuery<T>(
+    entity: string,
+    q: EntityQuery,
+    rangeAttr?: string,
+    partitionAttrs?: readonly string[],
+  ): Promise<KvPage<T>> {
     const prefix = `${entity}\u0000`;
     const range = rangeAttr ?? ENTITY_INDEXES[entity]?.[q.index]?.range ?? q.index;
     const parts = partitionAttrs ?? ENTITY_INDEXES[entity]?.[q.index]?.partition ?? [];
@@ -180,7 +197,10 @@ export class MemoryKv implements KvPort {
     rows = rows.slice(start, start + limit + 1);
     const more = rows.length > limit;
     const results = rows.slice(0, limit).map((r) => ({ key: r.key, value: structuredClone(r.value) as T }));
-    this.read(1, results.map((r) => r.value));
+    this.read(
+      1,
+      results.map((r) => r.value),
+    );
     return Promise.resolve(more ? { results, nextCursor: String(start + limit) } : { results });
   }
 

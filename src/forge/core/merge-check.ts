@@ -33,7 +33,10 @@ export async function mergeCheck(kv: KvPort, event: unknown): Promise<MergeCheck
   if (ids.length === 0) return { success: true, message: 'Bulkhead: no account in the merge check payload' };
   for (const id of ids) {
     if ((await kv.get(KEYS.block(id))) !== undefined)
-      return { success: false, message: 'Bulkhead: merges by this account are blocked while a security incident is contained' };
+      return {
+        success: false,
+        message: 'Bulkhead: merges by this account are blocked while a security incident is contained',
+      };
   }
   return { success: true, message: 'Bulkhead: no contained account involved' };
 }

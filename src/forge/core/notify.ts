@@ -39,11 +39,15 @@ export class ForgeJiraChannel implements Channel {
   async send(m: NotificationMessage, ctx: SendContext): Promise<SendResult> {
     const doc = adf(plainLines(m));
     if (ctx.ref !== undefined) {
-      const a = await this.product.request('jira', `/rest/api/3/issue/${encodeURIComponent(ctx.ref)}/comment`, {
-        method: 'POST',
-        body: JSON.stringify({ body: doc }),
-        headers: { 'Content-Type': 'application/json' },
-      });
+      const a = await this.product.request(
+        'jira',
+        `/rest/api/3/issue/${encodeURIComponent(ctx.ref)}/comment`,
+        {
+          method: 'POST',
+          body: JSON.stringify({ body: doc }),
+          headers: { 'Content-Type': 'application/json' },
+        },
+      );
       await check(a.status, await a.text(), 'comment');
       return { ref: ctx.ref, detail: `commented on ${ctx.ref}` };
     }
@@ -63,7 +67,8 @@ export class ForgeJiraChannel implements Channel {
     const text = await a.text();
     await check(a.status, text, 'create issue');
     const key = (JSON.parse(text) as { key?: unknown }).key;
-    if (typeof key !== 'string') throw new DeliveryError('Jira answered without an issue key', false, undefined, a.status);
+    if (typeof key !== 'string')
+      throw new DeliveryError('Jira answered without an issue key', false, undefined, a.status);
     return { ref: key, detail: `created ${key}` };
   }
 }
@@ -88,12 +93,14 @@ export function adf(lines: readonly string[]): Record<string, unknown> {
 /** The channels the settings and secrets configure. */
 export async function forgeChannels(kv: KvPort, product: ProductApi, s: ForgeSettings): Promise<Channel[]> {
   const out: Channel[] = [];
-  if (s.securityProject !== undefined) out.push(new ForgeJiraChannel(product, s.securityProject, s.jiraIssueType));
+  if (s.securityProject !== undefined)
+    out.push(new ForgeJiraChannel(product, s.securityProject, s.jiraIssueType));
   const slack = await kv.getSecret(SECRETS.slackWebhook);
   if (slack !== undefined) out.push(new SlackChannel(slack));
   const teams = await kv.getSecret(SECRETS.teamsWebhook);
   if (teams !== undefined) out.push(new TeamsChannel(teams));
-  if (s.siemUrl !== undefined) out.push(new WebhookChannel(s.siemUrl, await kv.getSecret(SECRETS.siemSecret)));
+  if (s.siemUrl !== undefined)
+    out.push(new WebhookChannel(s.siemUrl, await kv.getSecret(SECRETS.siemSecret)));
   return out;
 }
 

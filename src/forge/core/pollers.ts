@@ -93,12 +93,16 @@ export class Pollers {
     return this.run('org-events', (from, to) => this.orgWindow(key, orgId, from, to));
   }
 
-  private async run(source: PollSource, window: (from: number, to: number) => Promise<unknown[]>): Promise<PollResult> {
+  private async run(
+    source: PollSource,
+    window: (from: number, to: number) => Promise<unknown[]>,
+  ): Promise<PollResult> {
     const started = Date.now();
     const budget = this.d.budgetMs ?? 240_000;
     const settings = await this.d.storage.settings();
     const end = this.d.now() - SETTLE_MS;
-    let cursor = (await this.d.storage.cursor<PollCursor>(source))?.until ?? end - settings.backfillDays * DAY_MS;
+    let cursor =
+      (await this.d.storage.cursor<PollCursor>(source))?.until ?? end - settings.backfillDays * DAY_MS;
     let windows = 0;
     let records = 0;
     while (cursor < end && Date.now() - started < budget) {
@@ -126,7 +130,10 @@ export class Pollers {
     for (let offset = 0; ; offset += JIRA_PAGE) {
       const q = `from=${encodeURIComponent(new Date(from).toISOString())}&to=${encodeURIComponent(new Date(to).toISOString())}`;
       const page = await json(
-        await this.d.product.request('jira', `/rest/api/3/auditing/record?offset=${offset}&limit=${JIRA_PAGE}&${q}`),
+        await this.d.product.request(
+          'jira',
+          `/rest/api/3/auditing/record?offset=${offset}&limit=${JIRA_PAGE}&${q}`,
+        ),
         'Jira audit',
       );
       const recs = Array.isArray(page['records']) ? (page['records'] as unknown[]) : [];
@@ -167,7 +174,12 @@ export class Pollers {
       out.push(...data);
       const meta = page['meta'] as { next?: unknown } | undefined;
       const links = page['links'] as { next?: unknown } | undefined;
-      const n = typeof meta?.next === 'string' ? meta.next : typeof links?.next === 'string' ? cursorOf(links.next) : undefined;
+      const n =
+        typeof meta?.next === 'string'
+          ? meta.next
+          : typeof links?.next === 'string'
+            ? cursorOf(links.next)
+            : undefined;
       if (n === undefined || n === next || data.length === 0) return out;
       next = n;
     }

@@ -146,13 +146,18 @@ export class Storage {
     const gen = (prev?.gen ?? 0) + 1;
     const chunks: BatchSetItem[] = [];
     for (let i = 0; i * CHUNK_CHARS < text.length; i++)
-      chunks.push({ key: KEYS.snapshotChunk(gen, i), value: text.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS) });
+      chunks.push({
+        key: KEYS.snapshotChunk(gen, i),
+        value: text.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS),
+      });
     await this.setAll([...entities, ...chunks]);
     if (deleteEntities.length > 0) await this.deleteAll(deleteEntities);
     const head: Head = { gen, chunks: chunks.length, chars: text.length, consumed, updatedAt: this.now() };
     await this.kv.set(KEYS.head, head);
     if (prev && prev.chunks > 0)
-      await this.deleteAll(Array.from({ length: prev.chunks }, (_, i) => ({ key: KEYS.snapshotChunk(prev.gen, i) })));
+      await this.deleteAll(
+        Array.from({ length: prev.chunks }, (_, i) => ({ key: KEYS.snapshotChunk(prev.gen, i) })),
+      );
     return head;
   }
 
@@ -263,7 +268,8 @@ export class Storage {
       },
       async put(record) {
         const prev = await kv.entityGet<StoredAction>(ENTITIES.action, safeKey(record.id));
-        const ranAt = prev && prev.ranAt > 0 ? prev.ranAt : ran(record.state) && !ran(prev?.state) ? record.at : 0;
+        const ranAt =
+          prev && prev.ranAt > 0 ? prev.ranAt : ran(record.state) && !ran(prev?.state) ? record.at : 0;
         const value: StoredAction = {
           id: record.id,
           incidentId: record.incidentId,

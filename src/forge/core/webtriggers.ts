@@ -64,8 +64,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 export type ForwarderCheck =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly status: 401 | 409; readonly reason: string };
+  { readonly ok: true } | { readonly ok: false; readonly status: 401 | 409; readonly reason: string };
 
 /** The forwarder's signature check, without the replay store (see `forwarder`). */
 export function checkForwarderSignature(
@@ -147,13 +146,24 @@ export class WebTriggers {
     if (secret === undefined) return reply(503, 'forwarder secret not configured');
     const body = req.body ?? '';
     const sig = header(req, 'x-bulkhead-signature');
-    const check = checkForwarderSignature(secret, header(req, 'x-bulkhead-timestamp'), sig, body, this.d.now());
+    const check = checkForwarderSignature(
+      secret,
+      header(req, 'x-bulkhead-timestamp'),
+      sig,
+      body,
+      this.d.now(),
+    );
     if (!check.ok) {
       this.d.log?.(`forwarder: refused (${check.reason})`);
       return reply(check.status, 'unauthorized');
     }
     // A valid signature is accepted once: kept for longer than the window it could be replayed in.
-    const mark = KEYS.replay(createHash('sha256').update(sig ?? '').digest('hex').slice(0, 40));
+    const mark = KEYS.replay(
+      createHash('sha256')
+        .update(sig ?? '')
+        .digest('hex')
+        .slice(0, 40),
+    );
     if ((await this.d.kv.get(mark)) !== undefined) {
       this.d.log?.('forwarder: refused a replayed request');
       return reply(409, 'replayed');
