@@ -135,4 +135,35 @@ describe('console resolvers check the caller', () => {
       '"id","status","severity","title","actor","first_seen","last_seen","products"',
     );
   });
+
+  test('a space admin sees the incidents that touched their space', async () => {
+    const t = testApp();
+    await t.app.ingestor.accept('confluence-audit', [
+      {
+        summary: 'Space exported',
+        creationDate: Date.UTC(2026, 10, 1, 11),
+        category: 'Import/Export',
+        remoteAddress: '203.0.113.9',
+        author: { accountId: 'acc-7', displayName: 'mallory', accountType: 'atlassian' },
+        affectedObject: { id: '98', name: 'SEC', objectType: 'Space' },
+        changedValues: [{ name: 'Space key', newValue: 'SEC' }],
+      },
+    ]);
+    const r = await t.app.ingestor.drain();
+    expect(r.incidents).toHaveLength(1);
+    asUserIs(t, { spaceAdmin: true });
+    const list = (await t.app.resolve('listIncidents', {}, SPACE_PAGE)) as {
+      items: { id: string; spaces: string[] }[];
+    };
+    expect(list.items.map((i) => i.id)).toEqual(r.incidents);
+    const detail = (await t.app.resolve('getIncident', { id: r.incidents[0] }, SPACE_PAGE)) as {
+      incident: { id: string };
+    };
+    expect(detail.incident.id).toBe(r.incidents[0]);
+    const other = {
+      ...SPACE_PAGE,
+      extension: { type: 'confluence:spaceSettings', space: { key: 'ENG', id: '98' } },
+    };
+    expect(await t.app.resolve('listIncidents', {}, other)).toEqual({ items: [] });
+  });
 });
