@@ -1,0 +1,389 @@
+/**
+ * `npm run bench:serve [-- --minutes N] [--rate N] [--idle-seconds N] [--users N] [--out FILE] [--keep]`: the
+ * sustained-tailing benchmark of issue #4 §7 (docs/benchmarks.md, "bulkhead serve: sustained tailing").
+ *
+ * The real `Service` (built-in rules and lists, a SQLite state file in a temporary folder, commits as
+ * `startServe` configures them, no containment, no notifier) runs in this process and tails four folders;
+ * a forked writer (serve-writer.ts) appends lines to them. First an idle phase (canaries only) gives the latency
+ * baseline of this run on this machine; then the load phase writes `rate` lines a second for `minutes`.
+ *
+ * Measured here: per canary, commit time of the detection that stored it − the canary's write time; lines
+ * processed per poll (service side); RSS of this process every 5 s. Exits 1 when a target is missed only with
+ * `--check`.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { loadLists, loadRules } from '../engine';
+import { builtinListsDir, builtinRulesDir, packageRoot } from '../hunt/paths';
+import { Service, type CommitEvent } from '../serve/service';
+import {
+  ACCESS_LOG_MATCH,
+  AUDIT_LOG_MATCH,
+  SERVE_DIRS,
+  type WriterArgs,
+  type WriterMessage,
+} from './serve-writer';
+
+export const SERVE_TARGETS = {
+  /** Lines a second the service must keep up with. */
+  rate: 5_000,
+  /** p99 of canary detection latency under load, ms. */
+  p99Ms: 1_000,
+  /** RSS slope over the last 80% of the load phase, MB per minute. */
+  rssSlopeMbPerMin: 1,
+} as const;
+
+/** A service whose every poll is counted (lines and wall time), not only the polls that emit `commit`. */
+class MeasuredService extends Service {
+  readonly polls: { at: number; lines: number; ms: number; committed: boolean }[] = [];
+  override async tick(): Promise<CommitEvent> {
+    const t0 = performance.now();
+    const e = await super.tick();
+    if (e.step.lines > 0 || e.step.committed)
+      this.polls.push({
+        at: e.at,
+        lines: e.step.lines,
+        ms: performance.now() - t0,
+        committed: e.step.committed,
+      });
+    return e;
+  }
+}
+
+interface Canary {
+  readonly phase: 'idle' | 'load';
+  readonly key: string;
+  readonly writtenAt: number;
+  committedAt?: number;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  let sx = 0;
+  let sy = 0;
+  for (const [x, y] of points) {
+    sx += x;
+    sy += y;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) * (x - mx);
+  }
+  return den === 0 ? NaN : num / den;
+}
+
+const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+const round = (v: number, digits = 0): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+function latencyStats(values: readonly number[]) {
+  return {
+    count: values.length,
+    p50: percentile(values, 50),
+    p95: percentile(values, 95),
+    p99: percentile(values, 99),
+    max: values.length > 0 ? Math.max(...values) : NaN,
+  };
+}
+
+function positive(v: string): number {
+  const n = Number(v.replace(/_/g, ''));
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const root = packageRoot(__dirname);
+  const o = new Command('bench:serve')
+    .option('--minutes <n>', 'length of the load phase', positive, 10)
+    .option('--rate <n>', 'lines per second written in the load phase', positive, SERVE_TARGETS.rate)
+    .option('--idle-seconds <n>', 'length of the idle (baseline) phase', positive, 20)
+    .option('--users <n>', 'people in the background', positive, 2_000)
+    .option('--out <file>', 'results file', path.join(root, 'dist', 'bench-serve-results.json'))
+    .option('--keep', 'keep the temporary folder (logs and state file)')
+    .option('--check', 'exit 1 when a target is missed')
+    .parse(process.argv)
+    .opts<{
+      minutes: number;
+      rate: number;
+      idleSeconds: number;
+      users: number;
+      out: string;
+      keep?: boolean;
+      check?: boolean;
+    }>();
+  const say = (s: string) => process.stdout.write(`${s}\n`);
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'bulkhead-bench-serve-'));
+  const logs = path.join(dir, 'logs');
+  const lists = loadLists([builtinListsDir()], []);
+  const rules = loadRules([builtinRulesDir()], lists.lists);
+  if (lists.errors.length + rules.errors.length > 0) throw new Error('built-in rules or lists do not load');
+
+  const service = new MeasuredService({
+    sources: (Object.entries(SERVE_DIRS) as [keyof typeof SERVE_DIRS, string][]).map(([k, d]) => ({
+      dir: path.join(logs, d),
+      match: k === 'access' ? ACCESS_LOG_MATCH : AUDIT_LOG_MATCH,
+      product: k === 'access' ? 'bitbucket' : k,
+    })),
+    stateFile: path.join(dir, 'state.sqlite'),
+    rules: rules.rules,
+    lists: lists.lists,
+    // As startServe sets it; pollMs and idleMs stay at their defaults (100 ms, 500 ms).
+    commitEveryMs: 1_000,
+  });
+
+  const canaries = new Map<string, Canary>();
+  let detections = 0;
+  const byRule = new Map<string, number>();
+  service.on('commit', (e) => {
+    for (const d of e.step.detections) {
+      detections++;
+      byRule.set(d.rule.id, (byRule.get(d.rule.id) ?? 0) + 1);
+      for (const ev of d.events) {
+        const c = canaries.get(`${ev.ref.file}:${ev.ref.line}`);
+        if (c && c.committedAt === undefined) c.committedAt = e.at;
+      }
+    }
+  });
+  service.on('error', (err) => say(`service error: ${err.message}`));
+  // The size of the resume point the service writes whole on every commit (decision 0010), read every 30 s.
+  const resumeStmt = service.store.database.prepare(
+    "SELECT length(value) AS n FROM meta WHERE key = 'resume'",
+  );
+  const resumeSizes: [number, number][] = [];
+  const resumeMb = (): number => {
+    const row = resumeStmt.get() as { n: number } | undefined;
+    const v = mb(row?.n ?? 0);
+    resumeSizes.push([Date.now(), v]);
+    return v;
+  };
+
+  const rss: { at: number; rssMb: number; heapMb: number }[] = [];
+  const sample = () => {
+    const m = process.memoryUsage();
+    rss.push({ at: Date.now(), rssMb: mb(m.rss), heapMb: mb(m.heapUsed) });
+  };
+  sample();
+  const sampler = setInterval(sample, 5_000);
+
+  // Creates the folders before the service's first poll.
+  const writerArgs: WriterArgs = {
+    root: logs,
+    idleSeconds: o.idleSeconds,
+    loadSeconds: o.minutes * 60,
+    rate: o.rate,
+    users: o.users,
+    seed: 2023,
+    canaryEveryMs: 1_000,
+  };
+  say(
+    `bench:serve: ${os.cpus().length} cores, Node ${process.version}; idle ${o.idleSeconds} s, then ${o.rate} lines/s for ${o.minutes} min, ${o.users} people; state in ${dir}`,
+  );
+  await service.start();
+  const phases: Partial<Record<'idle' | 'load', number>> = {};
+  const done: Partial<Record<'idle' | 'load', Extract<WriterMessage, { type: 'done' }>>> = {};
+  const writer = fork(path.join(__dirname, 'serve-writer.js'), [JSON.stringify(writerArgs)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let lastProgress = Date.now();
+  writer.on('message', (m: WriterMessage) => {
+    if (m.type === 'phase') {
+      phases[m.phase] = m.at;
+      say(`phase ${m.phase} started`);
+    } else if (m.type === 'canary') canaries.set(m.key, { phase: m.phase, key: m.key, writtenAt: m.at });
+    else done[m.phase] = m;
+    if (Date.now() - lastProgress >= 30_000) {
+      lastProgress = Date.now();
+      const last = rss.at(-1);
+      const recent = service.polls.filter((p) => p.at > Date.now() - 30_000).reduce((s, p) => s + p.lines, 0);
+      const loadCanaries = [...canaries.values()].filter(
+        (c) => c.phase === 'load' && c.committedAt !== undefined,
+      );
+      const lat = loadCanaries.slice(-30).map((c) => (c.committedAt as number) - c.writtenAt);
+      say(
+        `  ${new Date().toISOString().slice(11, 19)} service ${Math.round(recent / 30)} lines/s, RSS ${last?.rssMb} MB, last 30 canaries p99 ${percentile(lat, 99)} ms, detections ${detections}, resume point ${resumeMb()} MB`,
+      );
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => writer.on('exit', (code) => resolve(code)));
+  const code = await exited;
+  if (code !== 0) throw new Error(`writer exited with code ${String(code)}`);
+  const writerEnd = Date.now();
+  // The last canaries: wait until each is committed, at most 10 s.
+  while ([...canaries.values()].some((c) => c.committedAt === undefined) && Date.now() - writerEnd < 10_000)
+    await sleep(100);
+  clearInterval(sampler);
+  sample();
+  const resumeEndMb = resumeMb();
+  await service.stop();
+
+  // ---- figures ----
+  const loadStart = phases.load as number;
+  const loadDone = done.load as NonNullable<(typeof done)['load']>;
+  const loadEnd = loadStart + loadDone.ms;
+  const loadMs = loadEnd - loadStart;
+  const steadyFrom = loadStart + loadMs * 0.2;
+  const latencies = (phase: 'idle' | 'load') =>
+    [...canaries.values()]
+      .filter((c) => c.phase === phase && c.committedAt !== undefined)
+      .map((c) => (c.committedAt as number) - c.writtenAt);
+  const missed = (phase: 'idle' | 'load') =>
+    [...canaries.values()].filter((c) => c.phase === phase && c.committedAt === undefined).length;
+  const idle = latencyStats(latencies('idle'));
+  const loaded = latencyStats(latencies('load'));
+  const linesIn = (from: number, to: number) =>
+    service.polls.filter((p) => p.at >= from && p.at < to).reduce((s, p) => s + p.lines, 0);
+  const sustained = (linesIn(steadyFrom, loadEnd) / (loadEnd - steadyFrom)) * 1000;
+  const overall = (linesIn(loadStart, loadEnd) / loadMs) * 1000;
+  const writeRate = (loadDone.lines / loadDone.ms) * 1000;
+  // Lines written but not yet processed when the writer stopped, as a check that the service kept up.
+  const totalRead = service.polls.reduce((s, p) => s + p.lines, 0);
+  const totalWritten = loadDone.lines + (done.idle?.lines ?? 0);
+  const backlogAtEnd =
+    totalWritten - service.polls.filter((p) => p.at <= loadEnd).reduce((s, p) => s + p.lines, 0);
+  const rssLoad = rss.filter((s) => s.at >= loadStart && s.at <= loadEnd + 5_000);
+  const at1 = rssLoad.find((s) => s.at >= loadStart + 60_000) ?? rssLoad.at(-1);
+  const end = rssLoad.at(-1);
+  const steadyRss = rssLoad.filter((s) => s.at >= steadyFrom);
+  const rssSlope = slope(steadyRss.map((s) => [(s.at - loadStart) / 60_000, s.rssMb] as const));
+  const heapSlope = slope(steadyRss.map((s) => [(s.at - loadStart) / 60_000, s.heapMb] as const));
+  const loadPolls = service.polls.filter((p) => p.at >= steadyFrom && p.at < loadEnd);
+  const pollMs = loadPolls.map((p) => p.ms);
+  const commitPolls = loadPolls.filter((p) => p.committed);
+
+  const targets = [
+    {
+      name: `service throughput, sustained (last 80%) / ${o.rate} lines/s target`,
+      value: round(sustained / o.rate, 3),
+      target: '>= 0.99',
+      met: sustained / o.rate >= 0.99,
+    },
+    {
+      name: 'canary detection latency p99 under load, ms',
+      value: loaded.p99,
+      target: `< ${SERVE_TARGETS.p99Ms}`,
+      met: loaded.p99 < SERVE_TARGETS.p99Ms && missed('load') === 0,
+    },
+    {
+      name: 'RSS slope over the last 80% of the load, MB/min',
+      value: round(rssSlope, 2),
+      target: `< ${SERVE_TARGETS.rssSlopeMbPerMin}`,
+      met: rssSlope < SERVE_TARGETS.rssSlopeMbPerMin,
+    },
+  ];
+  const results = {
+    schema: 'bulkhead.bench-serve/v1',
+    startedAt: new Date(rss[0]?.at ?? Date.now()).toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    params: { minutes: o.minutes, rate: o.rate, idleSeconds: o.idleSeconds, users: o.users },
+    writer: {
+      loadLines: loadDone.lines,
+      loadAccessLines: loadDone.accessLines,
+      loadMs: loadDone.ms,
+      writeRate: round(writeRate),
+      lateTicks: loadDone.lateTicks,
+      canaries: { idle: done.idle?.canaries ?? 0, load: loadDone.canaries },
+    },
+    service: {
+      throughputSustained: round(sustained),
+      throughputOverall: round(overall),
+      throughputVsTarget: round(sustained / o.rate, 3),
+      linesRead: totalRead,
+      backlogAtWriterEnd: backlogAtEnd,
+      /** Size of the resume point (engine and correlator snapshots, JSON) written whole on every commit. */
+      resumePointMb: {
+        end: resumeEndMb,
+        samples: resumeSizes.map(([t, v]) => [round((t - loadStart) / 1000), v]),
+      },
+      detections,
+      detectionsByRule: Object.fromEntries([...byRule].sort((a, b) => b[1] - a[1])),
+      polls: {
+        count: loadPolls.length,
+        commits: commitPolls.length,
+        msP50: round(percentile(pollMs, 50), 1),
+        msP99: round(percentile(pollMs, 99), 1),
+        msMax: round(pollMs.length ? Math.max(...pollMs) : NaN, 1),
+        linesPerPollP50: percentile(
+          loadPolls.map((p) => p.lines),
+          50,
+        ),
+      },
+    },
+    latencyMs: {
+      idle: { ...idle, missed: missed('idle') },
+      load: { ...loaded, missed: missed('load') },
+      p99VsIdle: round(loaded.p99 / idle.p99, 2),
+    },
+    rss: {
+      at1MinMb: at1?.rssMb,
+      endMb: end?.rssMb,
+      endVs1Min: at1 && end ? round(end.rssMb / at1.rssMb, 3) : NaN,
+      slopeMbPerMin: round(rssSlope, 2),
+      heapSlopeMbPerMin: round(heapSlope, 2),
+      samples: rssLoad.map((s) => [round((s.at - loadStart) / 1000), s.rssMb, s.heapMb]),
+    },
+    targets,
+    allMet: targets.every((t) => t.met),
+  };
+  writeFileSync(o.out, `${JSON.stringify(results, null, 2)}\n`);
+  if (!o.keep) rmSync(dir, { recursive: true, force: true });
+
+  const l = (s: typeof idle) => `p50 ${s.p50} / p95 ${s.p95} / p99 ${s.p99} / max ${s.max} ms (${s.count})`;
+  say('');
+  say(
+    `write rate (load)          ${round(writeRate)} lines/s (${loadDone.lines} lines in ${round(loadDone.ms / 1000, 1)} s, ${loadDone.lateTicks} late ticks)`,
+  );
+  say(
+    `service throughput         ${round(sustained)} lines/s sustained (last 80%), ${round(overall)} overall; ${round(sustained / o.rate, 3)} of target; backlog at writer end ${backlogAtEnd} lines`,
+  );
+  say(
+    `polls (last 80%)           ${loadPolls.length} polls, ${commitPolls.length} commits, poll ms p50 ${results.service.polls.msP50} / p99 ${results.service.polls.msP99} / max ${results.service.polls.msMax}`,
+  );
+  say(`latency, idle baseline     ${l(idle)}${missed('idle') ? `, ${missed('idle')} never committed` : ''}`);
+  say(
+    `latency, under load        ${l(loaded)}${missed('load') ? `, ${missed('load')} never committed` : ''}`,
+  );
+  say(`loaded p99 / idle p99      ${results.latencyMs.p99VsIdle}`);
+  say(
+    `RSS                        ${at1?.rssMb} MB at 1 min, ${end?.rssMb} MB at end (${results.rss.endVs1Min}x); slope ${round(rssSlope, 2)} MB/min (heap ${round(heapSlope, 2)} MB/min) over the last 80%`,
+  );
+  say(`resume point (per commit)  ${resumeEndMb} MB at end`);
+  say(
+    `detections                 ${detections} (${[...byRule]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ')})`,
+  );
+  say('');
+  for (const t of targets) say(`${t.met ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value} (${t.target})`);
+  say(`results written to ${o.out}`);
+  return o.check && !results.allMet ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench:serve: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);
