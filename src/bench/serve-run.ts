@@ -147,7 +147,7 @@ async function main(): Promise<number> {
     rules: rules.rules,
     lists: lists.lists,
     // As startServe sets it; pollMs and idleMs stay at their defaults (100 ms, 500 ms).
-    commitEveryMs: 1_000,
+    resumeEveryMs: 10_000,
   });
 
   const canaries = new Map<string, Canary>();

@@ -44,11 +44,12 @@ export interface PipelineOptions {
   readonly idleMs?: number;
   /** The wall clock (default Date.now). */
   readonly now?: () => number;
-  /** A poll that found no detection commits its progress only when the last commit is this old (default 0:
-   *  every poll). Safe at any value: a poll's detections are always committed with the resume point that
-   *  follows them, and progress not yet committed is read again after a crash, giving the same detections.
-   *  The service sets a second, which saves a snapshot write per busy poll. */
-  readonly commitEveryMs?: number;
+  /** The resume point (input checkpoint with the engine's and correlator's state, which grows with the live
+   *  windows: tens of MB on a busy site) is written at most this often (default 0: every poll); a poll's
+   *  detections and incidents are stored at once either way. Safe at any value: what was read after the last
+   *  resume point is read again after a crash, from the state of that point, and gives the same detections,
+   *  which are kept once by id. The service sets ten seconds. */
+  readonly resumeEveryMs?: number;
   /** Detections this refuses are dropped before correlation (a rule disabled, or an actor allow-listed for a
    *  rule, in the console). The rules keep counting either way, so turning a rule back on needs no warm-up. */
   readonly accept?: (d: Detection) => boolean;
@@ -63,7 +64,7 @@ export interface StepResult {
   readonly detections: readonly Detection[];
   /** The incidents this poll created or changed, as stored. */
   readonly incidents: readonly Incident[];
-  /** Whether this poll wrote a commit (detections, or progress due). */
+  /** Whether this poll wrote anything (detections, or the resume point). */
   readonly committed: boolean;
 }
 
@@ -107,9 +108,9 @@ export class Pipeline {
   /** Per file path: latest event time and when (wall clock) it last gave a line. */
   private readonly files = new Map<string, { latest: number; heardAt: number }>();
   private waiting: Parsed[] = [];
-  /** Progress not yet committed, and when the last commit was. */
+  /** Progress since the last resume point, and when that was written. */
   private dirty = false;
-  private lastCommitAt = -Infinity;
+  private lastResumeAt = -Infinity;
 
   private constructor(
     private readonly opts: PipelineOptions,
@@ -161,13 +162,14 @@ export class Pipeline {
       }
     }
     const ready = this.takeReady(now);
-    const commitDue = now - this.lastCommitAt >= (this.opts.commitEveryMs ?? 0);
+    const resumeDue = now - this.lastResumeAt >= (this.opts.resumeEveryMs ?? 0);
     if (lines === 0 && ready.length === 0) {
-      const committed = this.dirty && commitDue;
-      if (committed) this.commit([], []);
+      const committed = this.dirty && resumeDue;
+      if (committed) this.commit([], [], true);
       const waiting = this.waiting.length;
       return { lines, events, rejects, waiting, detections: [], incidents: [], committed };
     }
+    this.dirty = true;
 
     const detections: { detection: Detection; incidentId: string }[] = [];
     const touched = new Set<string>();
@@ -182,9 +184,8 @@ export class Pipeline {
     }
     // The incident id a detection was filed under may since have been merged into another: store the survivor.
     const incidents = [...touched].flatMap((id) => this.correlator.incident(id) ?? []);
-    const committed = detections.length > 0 || commitDue;
-    if (committed) this.commit(detections, incidents);
-    else this.dirty = true;
+    const committed = detections.length > 0 || resumeDue;
+    if (committed) this.commit(detections, incidents, resumeDue);
     return {
       lines,
       events,
@@ -199,17 +200,22 @@ export class Pipeline {
   private commit(
     detections: readonly { detection: Detection; incidentId: string }[],
     incidents: readonly Incident[],
+    withResume: boolean,
   ): void {
     const byDetection = new Map(incidents.flatMap((i) => i.detections.map((d) => [d.id, i.id] as const)));
-    const inputs: ResumeInputs = {
-      tails: this.tailers.map((t) => t.checkpoint()),
-      waiting: this.waiting.map((p) => p.raw),
-      progress: [...this.files].map(([path, f]) => ({ path, latest: f.latest })),
-    };
+    const resume = withResume
+      ? {
+          inputs: {
+            tails: this.tailers.map((t) => t.checkpoint()),
+            waiting: this.waiting.map((p) => p.raw),
+            progress: [...this.files].map(([path, f]) => ({ path, latest: f.latest })),
+          } satisfies ResumeInputs,
+          engine: this.engine.snapshot(),
+          correlator: this.correlator.snapshot(),
+        }
+      : undefined;
     this.state.commit({
-      inputs,
-      engine: this.engine.snapshot(),
-      correlator: this.correlator.snapshot(),
+      ...(resume ? { resume } : {}),
       detections: detections.map(({ detection }) => ({
         detection,
         incidentId: byDetection.get(detection.id) ?? '',
@@ -217,8 +223,10 @@ export class Pipeline {
       incidents,
       mergedAway: this.correlator.mergedIds(),
     });
-    this.dirty = false;
-    this.lastCommitAt = this.now();
+    if (withResume) {
+      this.dirty = false;
+      this.lastResumeAt = this.now();
+    }
   }
 
   get store(): ServeState {
@@ -226,7 +234,7 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
-    if (this.dirty) this.commit([], []);
+    if (this.dirty) this.commit([], [], true);
     await Promise.all(this.tailers.map((t) => t.close()));
     this.state.close();
   }

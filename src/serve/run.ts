@@ -79,7 +79,7 @@ export async function startServe(
     ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
     ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
     ...(opts.log ? { log: opts.log } : {}),
-    commitEveryMs: 1_000,
+    resumeEveryMs: 10_000,
     ...(containment ? { containment } : {}),
     policy: config.containment ? { ...config.containment.policy } : DEFAULT_POLICY,
     ...(channels.length > 0

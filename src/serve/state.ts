@@ -1,12 +1,13 @@
 /**
- * The self-hosted service's state in one embedded SQLite file (groundwork for issue #4): detections,
- * incidents, and the checkpoint that says how far the inputs were read together with the engine's and the
- * correlator's state at that point.
+ * The self-hosted service's state in one embedded SQLite file: detections, incidents, actions, settings, and the
+ * resume point that says how far the inputs were read together with the engine's and the correlator's state at
+ * that point.
  *
- * Everything a poll produced is committed in one transaction with the checkpoint it reached. A process killed
- * at any moment therefore restarts from a checkpoint that matches the stored detections exactly: the lines
- * after it are read again, produce the same detections (ids are deterministic), and `INSERT OR IGNORE` keeps
- * each once. Nothing is lost and nothing is raised twice.
+ * A poll's detections and incidents are stored at once; the resume point is written with them when it is due
+ * (every poll by default, every ten seconds in the service: it holds every live window and is tens of MB on a
+ * busy site). A process killed at any moment restarts from the last resume point: the lines after it are read
+ * again from the state of that point, produce the same detections (ids are deterministic), and
+ * `INSERT OR IGNORE` keeps each once. Nothing is lost and nothing is raised twice.
  */
 import Database from 'better-sqlite3';
 import type { Detection } from '../core/detection';
@@ -22,7 +23,9 @@ export interface Resume {
   readonly correlator: unknown;
 }
 
-export interface Commit extends Resume {
+export interface Commit {
+  /** The new resume point, when this commit writes one (see Pipeline's resumeEveryMs). */
+  readonly resume?: Resume;
   /** Detections new in this poll (already stored ones are ignored by id). */
   readonly detections: readonly { readonly detection: Detection; readonly incidentId: string }[];
   /** Incidents that changed in this poll, as they are now. */
@@ -94,10 +97,7 @@ export class ServeState {
           JSON.stringify(i),
         );
       for (const id of c.mergedAway) this.deleteIncident.run(id);
-      this.setMeta.run(
-        'resume',
-        JSON.stringify({ inputs: c.inputs, engine: c.engine, correlator: c.correlator }),
-      );
+      if (c.resume) this.setMeta.run('resume', JSON.stringify(c.resume));
     });
   }
 
