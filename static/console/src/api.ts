@@ -226,6 +226,10 @@ export interface ConsoleApi {
   getSettings(): Promise<SettingsView>;
   putSettings(s: Settings): Promise<SettingsView>;
   readiness(): Promise<Readiness>;
+  /** Write-only secrets, where the host has a way to store them (the Forge app); absent over HTTP, where
+   *  secrets are environment variables or files named in the service's configuration. */
+  setSecret?(key: string, value: string): Promise<void>;
+  clearSecret?(key: string): Promise<void>;
   /** A link the browser can follow to download the export (HTTP), or the file's text to save (Forge). */
   exportIncidents(
     format: 'csv' | 'json',

@@ -29,6 +29,8 @@ export const BRIDGE_KEYS = [
   'settings.put',
   'readiness',
   'export',
+  'secrets.set',
+  'secrets.clear',
 ] as const;
 export type BridgeKey = (typeof BRIDGE_KEYS)[number];
 
@@ -70,6 +72,12 @@ export function bridgeApi(opts: BridgeApiOptions): ConsoleApi {
     putSettings: (s) =>
       call<SettingsView>('settings.put', { settings: { rules: s.rules, response: s.response } }),
     readiness: () => call<Readiness>('readiness'),
+    async setSecret(name, value) {
+      await call('secrets.set', { name, value });
+    },
+    async clearSecret(name) {
+      await call('secrets.clear', { name });
+    },
     exportIncidents: (format, f) =>
       call<{ filename: string; body: string; type: string }>('export', {
         format,

@@ -134,7 +134,13 @@ describe('bridgeApi', () => {
     await api.readiness();
     await api.exportIncidents('json', {});
     await api.session();
+    await api.setSecret?.('slack.webhook', 'https://hooks.example/x');
+    await api.clearSecret?.('slack.webhook');
     expect(seen.map(([k]) => k).sort()).toEqual([...BRIDGE_KEYS].sort());
+    expect(seen.find(([k]) => k === 'secrets.set')?.[1]).toEqual({
+      name: 'slack.webhook',
+      value: 'https://hooks.example/x',
+    });
     expect(seen[0]?.[1]).toMatchObject({ minSeverity: 'high', scope: { kind: 'space', key: 'ENG' } });
     expect(seen.find(([k]) => k === 'incidents.setStatus')?.[1]).toMatchObject({
       id: 'i1',

@@ -226,6 +226,27 @@ describe('readiness and integrations', () => {
     screen.getByText('not set');
     screen.getByText('Secrets are set outside the console');
     expect(screen.queryAllByRole('textbox')).toHaveLength(0);
+    expect(document.querySelectorAll('input[type=password]')).toHaveLength(0);
+  });
+
+  test('where the host stores secrets (Forge), each has a write-only field; the value is never shown back', async () => {
+    const written: [string, string][] = [];
+    const api = fakeApi({ kind: 'forge' });
+    api.setSecret = async (k, v) => {
+      written.push([k, v]);
+      api.settings.secrets[k] = { set: true };
+    };
+    renderApp(api, { kind: 'all' }, '#/integrations');
+    const field = await screen.findByLabelText('New value for notify.slack.webhook');
+    expect(field.getAttribute('type')).toBe('password');
+    fireEvent.change(field, { target: { value: 'https://hooks.slack.example/T0' } });
+    const row = field.closest('tr') as HTMLElement;
+    fireEvent.click(within(row).getByRole('button', { name: 'Save' }));
+    await screen.findByText(/notify\.slack\.webhook saved\. It cannot be read back/);
+    expect(written).toEqual([['notify.slack.webhook', 'https://hooks.slack.example/T0']]);
+    expect((screen.getByLabelText('New value for notify.slack.webhook') as HTMLInputElement).value).toBe('');
+    expect(document.body.textContent).not.toContain('hooks.slack.example');
+    await waitFor(() => expect(screen.queryByText('not set')).toBeNull());
   });
 });
 
