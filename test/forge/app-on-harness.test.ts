@@ -92,18 +92,24 @@ test('poll → ingest queue → detection → contain queue → removed from jir
   expect(site.removed.sort()).toEqual(['5b10ac8d82e05b22cc7d4ef5', '61a0a4c2']);
   expect(site.members.get('jira-administrators')).toEqual(new Set(['admin-1']));
 
-  const list = (await resolve('listIncidents', {}, ADMIN)) as {
-    items: { id: string; severity: string }[];
+  const list = (await resolve('incidents.list', { scope: { kind: 'all' } }, ADMIN)) as {
+    incidents: { id: string; severity: string }[];
   };
-  expect(list.items).toHaveLength(1);
-  expect(list.items[0]!.severity).toBe('critical');
-  const detail = (await resolve('getIncident', { id: list.items[0]!.id }, ADMIN)) as {
+  expect(list.incidents).toHaveLength(1);
+  expect(list.incidents[0]!.severity).toBe('critical');
+  const detail = (await resolve(
+    'incidents.get',
+    { id: list.incidents[0]!.id, scope: { kind: 'all' } },
+    ADMIN,
+  )) as {
     actions: { state: string; action: { kind: string; group?: string } }[];
   };
   const removals = detail.actions.filter((a) => a.action.kind === 'remove-from-group');
   expect(removals.map((a) => a.state)).toEqual(['done', 'done']);
 
-  await expect(resolve('listIncidents', {}, NOBODY)).rejects.toThrow(/administrator/);
+  expect(await resolve('incidents.list', { scope: { kind: 'all' } }, NOBODY)).toMatchObject({
+    error: { code: 'forbidden' },
+  });
 });
 
 test('undo through the resolver puts the account back (as the app); a non-admin cannot undo', async () => {
@@ -122,15 +128,23 @@ test('undo through the resolver puts the account back (as the app); a non-admin 
   );
   await h.runScheduledTrigger('poll-jira-audit');
   await h.runUntilIdle();
-  const list = (await resolve('listIncidents', {}, ADMIN)) as { items: { id: string }[] };
-  const detail = (await resolve('getIncident', { id: list.items[0]!.id }, ADMIN)) as {
+  const list = (await resolve('incidents.list', { scope: { kind: 'all' } }, ADMIN)) as {
+    incidents: { id: string }[];
+  };
+  const detail = (await resolve(
+    'incidents.get',
+    { id: list.incidents[0]!.id, scope: { kind: 'all' } },
+    ADMIN,
+  )) as {
     actions: { id: string; state: string; action: { kind: string; identity: { id: string } } }[];
   };
   const target = detail.actions.find(
     (a) => a.action.kind === 'remove-from-group' && a.action.identity.id === '61a0a4c2',
   )!;
-  await expect(resolve('undoAction', { id: target.id }, NOBODY)).rejects.toThrow();
-  const undone = (await resolve('undoAction', { id: target.id }, ADMIN)) as { state: string; by: string };
+  expect(await resolve('actions.undo', { id: target.id }, NOBODY)).toMatchObject({
+    error: { code: 'forbidden' },
+  });
+  const undone = (await resolve('actions.undo', { id: target.id }, ADMIN)) as { state: string; by: string };
   expect(undone).toMatchObject({ state: 'undone', by: ADMIN });
   expect(site.members.get('jira-administrators')!.has('61a0a4c2')).toBe(true);
 });

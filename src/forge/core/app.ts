@@ -84,6 +84,8 @@ export class BulkheadApp {
     this.console = new ConsoleApi({
       storage: this.storage,
       containment: this.containment,
+      rules: p.rules,
+      now: p.now,
       access: (ctx) => new ProductAccess(p.asUser(ctx)),
     });
   }

@@ -204,8 +204,17 @@ export class Ingestor {
     );
     const detections: Detection[] = [];
     const touched = new Map<string, Detection[]>();
+    // A rule's allow-list (console settings) drops its detections before correlation; the rule keeps counting.
+    const allowed = (det: Detection): boolean => {
+      const names = settings.ruleAllowLists[det.rule.id];
+      if (!names || names.length === 0) return true;
+      const who = [det.actor.name, det.actor.id]
+        .filter((x): x is string => x !== undefined)
+        .map((x) => x.toLowerCase());
+      return !names.some((n) => who.includes(n.toLowerCase()));
+    };
     for (const e of events) {
-      const found = engine.process(e);
+      const found = engine.process(e).filter(allowed);
       correlator.observe(e);
       for (const det of found) {
         detections.push(det);

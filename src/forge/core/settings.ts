@@ -21,6 +21,8 @@ export interface ForgeSettings {
   /** Group names treated as admin groups when containing (lower-case compare). */
   readonly adminGroups: readonly string[];
   readonly disabledRules: readonly string[];
+  /** Per rule: user names or ids it never raises a detection for. */
+  readonly ruleAllowLists: Readonly<Record<string, readonly string[]>>;
   /** How far back the install backfill reads the audit APIs. */
   readonly backfillDays: number;
   /** Whether issue and page views and searches (the bulk of a large site's events) are ingested. Off for
@@ -48,6 +50,7 @@ export const DEFAULT_SETTINGS: ForgeSettings = {
     'system-administrators',
   ],
   disabledRules: [],
+  ruleAllowLists: {},
   backfillDays: 90,
   ingestViews: true,
 };

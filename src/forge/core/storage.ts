@@ -47,6 +47,9 @@ export interface StoredIncident {
   /** Space keys and repositories its detections touched (space and repository admins see these). */
   readonly spaces: readonly string[];
   readonly repos: readonly string[];
+  readonly detectionCount: number;
+  /** The rule ids of its detections. */
+  readonly rules: readonly string[];
   /** The incident without its detections (they are `detection` entities). */
   readonly body: Incident;
 }
@@ -187,6 +190,8 @@ export class Storage {
       products: [...products].sort().join(','),
       spaces: [...spaces].sort(),
       repos: [...repos].sort(),
+      detectionCount: incident.detections.length,
+      rules: [...new Set(incident.detections.map((d) => d.rule.id))],
       body: { ...incident, detections: [] },
     };
     return { entity: ENTITIES.incident, key: safeKey(incident.id), value };
