@@ -30,3 +30,18 @@ if (newest(path.join(root, 'src')) > mtime(stamp) || mtime(path.join(root, 'tsco
   run('npx tsc -p tsconfig.build.json');
   fs.writeFileSync(stamp, new Date().toISOString());
 }
+
+// The admin console (static/console, its own package: React + Atlaskit, built by esbuild). The service serves
+// its build when present; without it, a small built-in page. Built here so `npm start` shows the real console
+// and `npm test` can drive it in a browser.
+const consoleDir = path.join(root, 'static', 'console');
+const consoleMarker = path.join(consoleDir, 'node_modules', '.package-lock.json');
+if (mtime(consoleMarker) === 0 || mtime(path.join(consoleDir, 'package-lock.json')) > mtime(consoleMarker)) {
+  process.stderr.write('bulkhead: installing the console\'s dependencies (static/console)...\n');
+  run('npm install --prefix static/console --no-audit --no-fund');
+}
+const consoleStamp = path.join(consoleDir, 'build', 'index.html');
+if (newest(path.join(consoleDir, 'src')) > mtime(consoleStamp) || mtime(path.join(consoleDir, 'build.mjs')) > mtime(consoleStamp)) {
+  process.stderr.write('bulkhead: building the console...\n');
+  run('npm run build --prefix static/console');
+}

@@ -8,25 +8,36 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const out = path.join(root, '.tmp', `jest-results-${process.pid}.json`);
-fs.mkdirSync(path.dirname(out), { recursive: true });
-const jest = require.resolve('jest/bin/jest');
-const r = spawnSync(process.execPath, [jest, '--json', `--outputFile=${out}`, ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: 'inherit',
-});
-let passed = 0;
-let failed = 0;
-try {
-  const results = JSON.parse(fs.readFileSync(out, 'utf8'));
-  passed = results.numPassedTests;
-  // A suite that fails to load has no test results of its own; count it as a failure, never as nothing.
-  failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-  fs.rmSync(out, { force: true });
-} catch {
-  failed = Math.max(failed, 1);
+fs.mkdirSync(path.join(root, '.tmp'), { recursive: true });
+const jestBin = require.resolve('jest/bin/jest');
+const args = process.argv.slice(2);
+
+/** Runs one jest project and returns its counts (a suite that fails to load counts as a failure). */
+function runJest(cwd, bin, extra) {
+  const file = path.join(root, '.tmp', `jest-results-${process.pid}-${path.basename(cwd)}.json`);
+  const r = spawnSync(process.execPath, [bin, '--json', `--outputFile=${file}`, ...extra], { cwd, stdio: 'inherit' });
+  let passed = 0;
+  let failed = 0;
+  try {
+    const results = JSON.parse(fs.readFileSync(file, 'utf8'));
+    passed = results.numPassedTests;
+    failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
+    fs.rmSync(file, { force: true });
+  } catch {
+    failed = Math.max(failed, 1);
+  }
+  const code = r.status ?? 1;
+  if (code !== 0 && failed === 0) failed = 1;
+  return { passed, failed, code };
 }
-const code = r.status ?? 1;
-if (code !== 0 && failed === 0) failed = 1;
+
+const runs = [runJest(root, jestBin, args)];
+// The console's component tests live in its own package (static/console, React + jsdom); they run with the
+// rest when no particular tests were asked for and its dependencies are installed (scripts/ensure-ready.js).
+const consoleDir = path.join(root, 'static', 'console');
+const consoleJest = path.join(consoleDir, 'node_modules', 'jest', 'bin', 'jest.js');
+if (args.length === 0 && fs.existsSync(consoleJest)) runs.push(runJest(consoleDir, consoleJest, []));
+const passed = runs.reduce((n, r) => n + r.passed, 0);
+const failed = runs.reduce((n, r) => n + r.failed, 0);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
-process.exit(code);
+process.exit(runs.some((r) => r.code !== 0) ? 1 : 0);

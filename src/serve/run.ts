@@ -3,7 +3,7 @@
  * containment through the DC REST APIs, the notification outbox, the console's HTTP API with its admin account,
  * and the loop. The demo calls the same function with a configuration that points at the DC simulator.
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DcDirectory, DcExecutor, type DcSite } from '../dc';
 import type { LoadError } from '../engine';
@@ -14,6 +14,10 @@ import { AuthStore } from './http/auth';
 import { startHttp, type RunningHttp } from './http/server';
 import { DEFAULT_POLICY, Service, type Containment } from './service';
 import { loadConfiguredRules, resolveSources } from './sources';
+
+/** The React console when built (`npm run console:build`); the small built-in one otherwise. The same path
+ *  from src/ and dist/. */
+export const BUILT_CONSOLE = path.resolve(__dirname, '../../static/console/build');
 
 export interface ServeOptions {
   /** Where the service says what it does. */
@@ -106,12 +110,14 @@ export async function startServe(
     channels: channels.map((c) => c.name),
     ...(outbox ? { notificationHistory: (id: string) => (outbox as Outbox).history(id) } : {}),
   });
+  const staticDir =
+    opts.staticDir ?? (existsSync(path.join(BUILT_CONSOLE, 'index.html')) ? BUILT_CONSOLE : undefined);
   const http = await startHttp({
     backend,
     auth,
     listen: config.http.listen,
     port,
-    ...(opts.staticDir ? { staticDir: opts.staticDir } : {}),
+    ...(staticDir ? { staticDir } : {}),
   });
   await service.start();
   return {
