@@ -84,6 +84,9 @@ export interface Org {
   directoryId: string;
   /** Valid organization API keys (Bearer). */
   apiKeys: Set<string>;
+  /** Organization admins: site administration on the org's sites without being in site-admins
+   *  (Atlassian: org admins can do everything site admins can). */
+  admins: Set<string>;
 }
 
 export interface Workspace {

@@ -194,6 +194,7 @@ export class CloudSim {
       orgId: opts.orgId ?? uuidFrom(`org:${this.site}`),
       directoryId: uuidFrom(`dir:${this.site}`),
       apiKeys: new Set([opts.orgApiKey ?? 'org-api-key-0001']),
+      admins: new Set(),
     };
     this.workspace = {
       uuid: `{${uuidFrom(`ws:${this.site}`)}}`,
@@ -289,7 +290,10 @@ export class CloudSim {
   }
 
   isSiteAdmin(accountId: string): boolean {
-    return this.canAuthenticate(accountId) && this.inGroup(accountId, 'site-admins');
+    return (
+      this.canAuthenticate(accountId) &&
+      (this.inGroup(accountId, 'site-admins') || this.org.admins.has(accountId))
+    );
   }
 
   isJiraAdmin(accountId: string): boolean {

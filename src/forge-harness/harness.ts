@@ -100,6 +100,8 @@ export interface Invocation {
   /** Invocation that (transitively) started this one through queue pushes, for the cyclic limit. */
   rootId: string;
   pushes: number;
+  /** The user the invocation runs for (a resolver's caller): `asUser()` without an account acts as them. */
+  principal?: string;
 }
 
 /** One call the SDKs made through `__forge_fetch__` (or external fetch), for assertions and the contract test. */
@@ -410,6 +412,7 @@ export class ForgeHarness {
       deadline: now + timeoutMs,
       rootId: opts.parent?.rootId ?? id,
       pushes: 0,
+      ...(opts.principal ? { principal: opts.principal } : {}),
     };
     this.invocations.push(inv);
     const ctx = this.baseContext(opts.principal);
@@ -673,7 +676,12 @@ export class ForgeHarness {
     const req: HarnessRequest = {
       remote: String(meta.remote ?? meta.type ?? ''),
       provider: (meta.provider as Provider | undefined) ?? 'app',
-      ...(typeof meta.accountId === 'string' ? { accountId: meta.accountId } : {}),
+      // `asUser()` names no account: the platform acts for the invocation's principal.
+      ...(typeof meta.accountId === 'string'
+        ? { accountId: meta.accountId }
+        : meta.provider === 'user' && inv?.principal
+          ? { accountId: inv.principal }
+          : {}),
       method,
       path,
       pathname: url.pathname,

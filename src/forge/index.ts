@@ -37,9 +37,17 @@ export function bulkhead(): BulkheadApp {
   return app;
 }
 
-/** Product-event trigger: the event goes to the inbox; a bad payload is logged and dropped (never retried). */
-export async function onProductEvent(event: unknown): Promise<void> {
-  const r = await bulkhead().productEvent(event);
+/** Product-event trigger: the event goes to the inbox; a bad payload is logged and dropped (never retried).
+ *  A failure to store it (KVS rate limit or outage) asks the platform to deliver it again: a thrown error is
+ *  not retried, so the event would be lost. */
+export async function onProductEvent(event: unknown): Promise<InvocationError | void> {
+  let r: { accepted: boolean; reason?: string };
+  try {
+    r = await bulkhead().productEvent(event);
+  } catch (err) {
+    console.log(`product event not stored, asking for it again: ${(err as Error).message}`);
+    return new InvocationError({ retryAfter: 30, retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST });
+  }
   if (!r.accepted) console.log(`product event not read: ${r.reason ?? ''}`);
 }
 
@@ -72,10 +80,21 @@ export async function ingestWorker(event: { body?: QueueJob }): Promise<void> {
   await bulkhead().job('ingest', event.body ?? {});
 }
 
-/** `contain` queue: decide and run the incident's containment, then notify; a retryable notification
- *  failure asks for the job again (decided actions are not repeated). */
-export async function containWorker(event: { body?: QueueJob }): Promise<InvocationError | void> {
-  const r = (await bulkhead().job('contain', event.body ?? {})) as { notified?: { retryable?: boolean }[] };
+/** `contain` queue: decide and run the incident's containment, then notify; an action that failed on a 429
+ *  or 5xx, or a retryable notification failure, asks for the job again (decided actions are not repeated). */
+export async function containWorker(event: {
+  body?: QueueJob;
+  retryContext?: { retryCount?: number };
+}): Promise<InvocationError | void> {
+  const r = (await bulkhead().job('contain', {
+    ...(event.body ?? {}),
+    attempt: event.retryContext?.retryCount ?? 0,
+  })) as { notified?: { retryable?: boolean }[]; retryAfterS?: number };
+  if (r.retryAfterS !== undefined)
+    return new InvocationError({
+      retryAfter: r.retryAfterS,
+      retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST,
+    });
   if (r.notified?.some((n) => n.retryable === true))
     return new InvocationError({ retryAfter: 60, retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST });
 }

@@ -38,6 +38,8 @@ const VIEW_EVENTS = /^avi:(jira|confluence):(viewed|performed):/;
 export interface QueueJob {
   readonly kind?: unknown;
   readonly incidentId?: unknown;
+  /** Which delivery of the job this is (the platform's retryContext.retryCount; 0 for the first). */
+  readonly attempt?: unknown;
 }
 
 export class BulkheadApp {
@@ -134,7 +136,10 @@ export class BulkheadApp {
   async job(queue: 'ingest' | 'contain', body: QueueJob): Promise<unknown> {
     if (queue === 'ingest') return this.ingestor.drain();
     if (typeof body.incidentId !== 'string') throw new Error('contain job without an incidentId');
-    return this.containment.contain(body.incidentId);
+    return this.containment.contain(
+      body.incidentId,
+      typeof body.attempt === 'number' && Number.isInteger(body.attempt) ? body.attempt : 0,
+    );
   }
 
   webtrigger(which: 'org' | 'bitbucket' | 'forwarder', req: WebTriggerRequest): Promise<WebTriggerResponse> {

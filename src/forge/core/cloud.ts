@@ -18,7 +18,7 @@
  */
 import type { Identity } from '../../core/detection';
 import type { Product } from '../../core/event';
-import type { ContainmentAction } from '../../respond/action';
+import { actionKey, type ContainmentAction } from '../../respond/action';
 import type { ActionRecord, Directory, Executor } from '../../respond/responder';
 import { KEYS, SECRETS } from './keys';
 import type { ExternalFetch, HttpAnswer, KvPort, ProductApi } from './ports';
@@ -34,11 +34,38 @@ export async function loadSetup(kv: KvPort, settings: ForgeSettings): Promise<Cl
 }
 
 const ADMIN = 'https://api.atlassian.com';
+const NOT_A_MEMBER = /not a member/i;
 
-async function expectOk(a: HttpAnswer, what: string, okAlso: readonly number[] = []): Promise<string> {
+/** A 429 or 5xx answer: the call may succeed later (after `retryAfterS`, from Retry-After when given). */
+export class TransientHttpError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(message);
+    this.name = 'TransientHttpError';
+  }
+}
+
+function retryAfterOf(a: HttpAnswer): number {
+  const v = Number(a.headers?.get('retry-after') ?? a.headers?.get('Retry-After') ?? NaN);
+  if (Number.isFinite(v) && v >= 1) return Math.min(900, Math.ceil(v));
+  return a.status === 429 ? 30 : 10;
+}
+
+async function expectOk(
+  a: HttpAnswer,
+  what: string,
+  okAlso: readonly number[] = [],
+  alreadySo?: RegExp,
+): Promise<string> {
   const text = await a.text();
   if ((a.status >= 200 && a.status < 300) || okAlso.includes(a.status)) return text;
-  throw new Error(`${what}: HTTP ${a.status} ${text.slice(0, 200).replace(/\s+/g, ' ')}`.trim());
+  // "Already so" in the product's words (Jira and Confluence answer 400 "User is not a member of …").
+  if (alreadySo && a.status === 400 && alreadySo.test(text)) return text;
+  const message = `${what}: HTTP ${a.status} ${text.slice(0, 200).replace(/\s+/g, ' ')}`.trim();
+  if (a.status === 429 || a.status >= 500) throw new TransientHttpError(message, retryAfterOf(a));
+  throw new Error(message);
 }
 
 function accountOf(i: Identity): string {
@@ -54,6 +81,9 @@ interface RepoGrant {
 }
 
 export class CloudExecutor implements Executor {
+  /** Actions (by `actionKey`) whose last run failed on a 429 or 5xx, with the seconds to wait. */
+  readonly transient = new Map<string, number>();
+
   constructor(
     private readonly product: ProductApi,
     private readonly fetch: ExternalFetch,
@@ -67,7 +97,8 @@ export class CloudExecutor implements Executor {
     switch (kind) {
       case 'remove-from-group':
       case 'add-to-group':
-        return product === 'jira' || product === 'confluence';
+        // Groups are site-wide on Cloud: an org-level detection changes them through Jira's API.
+        return product === 'jira' || product === 'confluence' || product === 'org';
       case 'suspend-account':
       case 'restore-account':
         return this.setup.hasOrgKey && s.orgId !== undefined && s.directoryId !== undefined;
@@ -83,6 +114,17 @@ export class CloudExecutor implements Executor {
   }
 
   async run(a: ContainmentAction, undoOf?: ActionRecord): Promise<string | undefined> {
+    try {
+      const answer = await this.runOnce(a, undoOf);
+      this.transient.delete(actionKey(a));
+      return answer;
+    } catch (err) {
+      if (err instanceof TransientHttpError) this.transient.set(actionKey(a), err.retryAfterS);
+      throw err;
+    }
+  }
+
+  private async runOnce(a: ContainmentAction, undoOf?: ActionRecord): Promise<string | undefined> {
     const id = accountOf(a.identity);
     const acct = encodeURIComponent(id);
     switch (a.kind) {
@@ -149,7 +191,7 @@ export class CloudExecutor implements Executor {
   ): Promise<string> {
     const g = encodeURIComponent(group);
     const acct = encodeURIComponent(id);
-    if (product === 'jira') {
+    if (product === 'jira' || product === 'org') {
       if (kind === 'remove-from-group') {
         const a = await this.product.request(
           'jira',
@@ -158,8 +200,8 @@ export class CloudExecutor implements Executor {
             method: 'DELETE',
           },
         );
-        // 404: the user is no longer a member (a retry after a lost answer).
-        await expectOk(a, `remove ${id} from ${group}`, [404]);
+        // 404, or 400 "not a member": the user is no longer a member (a retry after a lost answer).
+        await expectOk(a, `remove ${id} from ${group}`, [404], NOT_A_MEMBER);
         return `removed from ${group}`;
       }
       const a = await this.product.request('jira', `/rest/api/3/group/user?groupname=${g}`, {
@@ -179,7 +221,7 @@ export class CloudExecutor implements Executor {
             method: 'DELETE',
           },
         );
-        await expectOk(a, `remove ${id} from ${group}`, [404]);
+        await expectOk(a, `remove ${id} from ${group}`, [404], NOT_A_MEMBER);
         return `removed from ${group}`;
       }
       const a = await this.product.request('confluence', `/wiki/rest/api/group/user?name=${g}`, {
@@ -244,24 +286,55 @@ export class CloudExecutor implements Executor {
 }
 
 export class CloudDirectory implements Directory {
+  /** Groups are site-wide on Cloud: a group already reported for an identity under one product is not reported
+   *  again under another, so one containment plans each removal once (account|group, lower-case). */
+  private readonly reported = new Set<string>();
+
   constructor(
     private readonly product: ProductApi,
     private readonly settings: ForgeSettings,
   ) {}
 
+  private once(identity: string, groups: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const g of groups) {
+      const k = `${identity}|${g.toLowerCase()}`;
+      if (this.reported.has(k)) continue;
+      this.reported.add(k);
+      out.push(g);
+    }
+    return out;
+  }
+
+  /** An admin group by name; `*` in a configured name matches any run of characters (Cloud names its
+   *  product admin groups after the site: `jira-admins-<site>`, `confluence-admins-<site>`). */
   private isAdmin(name: string): boolean {
     const n = name.toLowerCase();
-    return this.settings.adminGroups.some((g) => g.toLowerCase() === n);
+    return this.settings.adminGroups.some((g) => {
+      const p = g.toLowerCase();
+      if (!p.includes('*')) return p === n;
+      const re = new RegExp(
+        `^${p
+          .split('*')
+          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      );
+      return re.test(n);
+    });
   }
 
   async adminGroupsOf(identity: Identity, product: Product): Promise<readonly string[]> {
     if (identity.id === undefined) return [];
     const acct = encodeURIComponent(identity.id);
-    if (product === 'jira') {
+    // Org-level records (org audit log, its webhook) name no product; groups are site-wide, read through Jira.
+    if (product === 'jira' || product === 'org') {
       const a = await this.product.request('jira', `/rest/api/3/user/groups?accountId=${acct}`);
       if (a.status === 404) return [];
       const groups = JSON.parse(await expectOk(a, 'user groups')) as { name?: string }[];
-      return groups.map((g) => g.name ?? '').filter((n) => n !== '' && this.isAdmin(n));
+      return this.once(
+        identity.id,
+        groups.map((g) => g.name ?? '').filter((n) => n !== '' && this.isAdmin(n)),
+      );
     }
     if (product === 'confluence') {
       const a = await this.product.request(
@@ -270,14 +343,17 @@ export class CloudDirectory implements Directory {
       );
       if (a.status === 404) return [];
       const page = JSON.parse(await expectOk(a, 'user groups')) as { results?: { name?: string }[] };
-      return (page.results ?? []).map((g) => g.name ?? '').filter((n) => n !== '' && this.isAdmin(n));
+      return this.once(
+        identity.id,
+        (page.results ?? []).map((g) => g.name ?? '').filter((n) => n !== '' && this.isAdmin(n)),
+      );
     }
     return [];
   }
 
   async memberCount(group: string, product: Product): Promise<number> {
     const g = encodeURIComponent(group);
-    if (product === 'jira') {
+    if (product === 'jira' || product === 'org') {
       const a = await this.product.request(
         'jira',
         `/rest/api/3/group/member?groupname=${g}&includeInactiveUsers=false&maxResults=1`,

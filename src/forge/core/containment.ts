@@ -5,6 +5,7 @@
  * answered to a group change is remembered for the readiness check (a 403 means the app user is not a site
  * admin).
  */
+import { actionKey } from '../../respond/action';
 import { Responder, type ActionRecord } from '../../respond/responder';
 import { CloudDirectory, CloudExecutor, loadSetup } from './cloud';
 import { KEYS } from './keys';
@@ -30,30 +31,64 @@ export interface ContainResult {
   readonly incidentId: string;
   readonly records: readonly ActionRecord[];
   readonly notified: readonly NotifyOutcome[];
+  /** Set when an action failed on a 429 or 5xx: it is `running` again, and the job should be retried then. */
+  readonly retryAfterS?: number;
 }
+
+/** Deliveries of a contain job that put transient failures back to run (the platform retries a job 4 times). */
+export const CONTAIN_RETRIES = 4;
 
 export class Containment {
   constructor(private readonly d: ContainDeps) {}
 
   private async responder(): Promise<Responder> {
+    return (await this.build()).responder;
+  }
+
+  private async build(): Promise<{ responder: Responder; executor: CloudExecutor }> {
     const { storage, product, fetch, now } = this.d;
     const settings = await storage.settings();
     const setup = await loadSetup(storage.kv, settings);
-    return new Responder(settings.policy, {
+    const executor = new CloudExecutor(product, fetch, storage.kv, setup, now);
+    const responder = new Responder(settings.policy, {
       directory: new CloudDirectory(product, settings),
-      executor: new CloudExecutor(product, fetch, storage.kv, setup, now),
+      executor,
       log: storage.actionLog(),
       now,
     });
+    return { responder, executor };
   }
 
-  async contain(incidentId: string): Promise<ContainResult> {
+  /**
+   * Decides and runs the incident's containment. An action that failed on a 429 or 5xx (rate limit, outage)
+   * is recorded as `running` again, so the retried job (`retryAfterS`) runs it under the same record, neither
+   * lost nor doubled; on the last delivery (`attempt` ≥ CONTAIN_RETRIES) it stays failed.
+   */
+  async contain(incidentId: string, attempt = 0): Promise<ContainResult> {
     const incident = await this.d.storage.fullIncident(incidentId);
     if (!incident) return { incidentId, records: [], notified: [] };
-    const records = await (await this.responder()).respond(incident);
+    const { responder, executor } = await this.build();
+    const decided = await responder.respond(incident);
+    const records: ActionRecord[] = [];
+    let retryAfterS: number | undefined;
+    for (const r of decided) {
+      const wait = r.state === 'failed' ? executor.transient.get(actionKey(r.action)) : undefined;
+      if (wait === undefined || attempt >= CONTAIN_RETRIES) {
+        records.push(r);
+        continue;
+      }
+      const again: ActionRecord = {
+        ...r,
+        state: 'running',
+        result: `retrying in ${wait} s: ${r.result ?? ''}`,
+      };
+      await this.d.storage.actionLog().put(again);
+      records.push(again);
+      retryAfterS = Math.max(retryAfterS ?? 0, wait);
+    }
     await this.observe(records);
     const notified = await this.notify(incidentId);
-    return { incidentId, records, notified };
+    return { incidentId, records, notified, ...(retryAfterS !== undefined ? { retryAfterS } : {}) };
   }
 
   async notify(incidentId: string): Promise<NotifyOutcome[]> {

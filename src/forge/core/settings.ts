@@ -48,6 +48,9 @@ export const DEFAULT_SETTINGS: ForgeSettings = {
     'confluence-administrators',
     'confluence-admins',
     'system-administrators',
+    // Cloud's product admin groups are named after the site.
+    'jira-admins-*',
+    'confluence-admins-*',
   ],
   disabledRules: [],
   ruleAllowLists: {},
