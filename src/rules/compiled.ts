@@ -231,3 +231,25 @@ function checkSummary(summary: string, problems: SpecProblem[]): void {
       problems.push({ path: 'summary', message: `unknown field {${f}} in the summary template` });
   }
 }
+
+/** The threshold of a rule whose aggregate has one (count, distinct), else undefined. */
+export function thresholdOf(rule: CompiledRule): number | undefined {
+  const a = rule.aggregate;
+  return a && (a.type === 'count' || a.type === 'distinct') ? a.threshold : undefined;
+}
+
+/**
+ * The rules with thresholds a person changed (rule id → threshold) in place of the files' ones. Only count and
+ * distinct rules have one; an id without a threshold rule is ignored here (the settings API refuses it).
+ */
+export function withThresholds(
+  rules: readonly CompiledRule[],
+  thresholds: Readonly<Record<string, number | undefined>>,
+): CompiledRule[] {
+  return rules.map((r) => {
+    const t = thresholds[r.id];
+    const a = r.aggregate;
+    if (t === undefined || !a || (a.type !== 'count' && a.type !== 'distinct') || a.threshold === t) return r;
+    return { ...r, aggregate: { ...a, threshold: t } };
+  });
+}

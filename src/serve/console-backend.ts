@@ -8,6 +8,7 @@ import type { Incident } from '../core/incident';
 import { atLeast } from '../core/severity';
 import { ACTION_KINDS } from '../respond/action';
 import type { PolicyAction } from '../respond/responder';
+import { thresholdOf, type CompiledRule } from '../rules/compiled';
 import {
   BackendError,
   type ConsoleBackend,
@@ -96,12 +97,30 @@ export function serviceBackend(ctx: BackendContext): ConsoleBackend {
     },
 
     putSettings(s: Settings): Promise<SettingsView> {
-      const known = new Set(service.rules.map((r) => r.id));
-      const unknown = Object.keys(s.rules).find((id) => !known.has(id));
-      if (unknown !== undefined)
-        return Promise.reject(new BackendError('invalid', `no rule ${unknown}`, `rules.${unknown}`));
+      const byId = new Map(service.rules.map((r) => [r.id, r]));
+      for (const [id, r] of Object.entries(s.rules)) {
+        const rule = byId.get(id);
+        if (!rule) return Promise.reject(new BackendError('invalid', `no rule ${id}`, `rules.${id}`));
+        if (r.threshold !== undefined && thresholdOf(rule) === undefined)
+          return Promise.reject(
+            new BackendError(
+              'invalid',
+              `${id} has no threshold (only count and distinct rules do)`,
+              `rules.${id}.threshold`,
+            ),
+          );
+      }
+      const current = service.settings().rules;
+      const rules = Object.fromEntries(
+        Object.entries(s.rules).map(([id, { defaultThreshold: _shown, threshold, ...r }]) => {
+          // A threshold left out keeps the one in force; the file's value is not stored as a change.
+          const t = threshold ?? current[id]?.threshold;
+          const fileValue = thresholdOf(byId.get(id) as CompiledRule);
+          return [id, { ...r, ...(t !== undefined && t !== fileValue ? { threshold: t } : {}) }];
+        }),
+      );
       // Rules the request does not name keep their settings.
-      service.updateSettings({ rules: { ...service.settings().rules, ...s.rules }, response: s.response });
+      service.updateSettings({ rules: { ...current, ...rules }, response: s.response });
       return Promise.resolve(view());
     },
 
@@ -167,9 +186,23 @@ export function serviceBackend(ctx: BackendContext): ConsoleBackend {
 
   function view(): SettingsView {
     const s = service.settings();
+    const files = new Map(service.rules.map((r) => [r.id, thresholdOf(r)]));
     return {
       rules: Object.fromEntries(
-        Object.entries(s.rules).map(([id, r]) => [id, { ...r, allowList: [...r.allowList] }]),
+        Object.entries(s.rules).map(([id, r]) => {
+          const fileValue = files.get(id);
+          return [
+            id,
+            {
+              enabled: r.enabled,
+              dryRun: r.dryRun,
+              allowList: [...r.allowList],
+              ...(fileValue !== undefined
+                ? { threshold: r.threshold ?? fileValue, defaultThreshold: fileValue }
+                : {}),
+            },
+          ];
+        }),
       ),
       response: { ...s.response, actions: [...s.response.actions], allowList: [...s.response.allowList] },
       secrets: Object.fromEntries(ctx.secretKeys.map((k) => [k, { set: true }])),

@@ -116,7 +116,7 @@ export class Pipeline {
     private readonly opts: PipelineOptions,
     private readonly state: ServeState,
     private readonly tailers: readonly DirectoryTailer[],
-    private readonly engine: Engine,
+    private engine: Engine,
     private readonly correlator: Correlator,
     resumed: ResumeInputs | undefined,
   ) {
@@ -227,6 +227,12 @@ export class Pipeline {
       this.dirty = false;
       this.lastResumeAt = this.now();
     }
+  }
+
+  /** Runs the next events with these rules (thresholds a person changed), keeping every window: a threshold
+   *  is only compared against, so the state carries over as it is. */
+  setRules(rules: readonly CompiledRule[]): void {
+    this.engine = Engine.restore(this.engine.snapshot(), { rules, lists: this.opts.lists });
   }
 
   get store(): ServeState {

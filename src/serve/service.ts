@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Detection } from '../core/detection';
 import type { Incident } from '../core/incident';
 import { atLeast, type Severity } from '../core/severity';
-import type { CompiledRule } from '../rules/compiled';
+import { withThresholds, type CompiledRule } from '../rules/compiled';
 import {
   Responder,
   type ActionRecord,
@@ -46,6 +46,8 @@ export interface RuleSetting {
   readonly dryRun: boolean;
   /** User names or ids this rule never raises a detection for. */
   readonly allowList: readonly string[];
+  /** For count and distinct rules, a threshold in place of the rule file's. */
+  readonly threshold?: number;
 }
 export interface ServiceSettings {
   readonly rules: Readonly<Record<string, RuleSetting>>;
@@ -119,6 +121,7 @@ export class Service extends EventEmitter<ServiceEvents> {
         'using the settings last saved from the console (they override containment.policy in the file)',
       );
     this.current = stored ?? defaultSettings(opts.rules, opts.policy ?? DEFAULT_POLICY);
+    if (Object.values(this.current.rules).some((r) => r.threshold !== undefined)) this.applyThresholds();
     this.responder = this.buildResponder();
     this.notifier = opts.notifier?.(this.store.database);
   }
@@ -148,6 +151,19 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.current = next;
     this.store.saveSetting('service', next);
     this.responder = this.buildResponder();
+    this.applyThresholds();
+  }
+
+  /** The rules as they run now: the files' rules with the thresholds a person set. */
+  effectiveRules(): CompiledRule[] {
+    const thresholds = Object.fromEntries(
+      Object.entries(this.current.rules).map(([id, r]) => [id, r.threshold]),
+    );
+    return withThresholds(this.opts.rules, thresholds);
+  }
+
+  private applyThresholds(): void {
+    this.pipeline.setRules(this.effectiveRules());
   }
 
   /** How each source fared at its last poll (readiness). */

@@ -6,7 +6,7 @@
  * naming the key. Real files, SQLite, HTTP and rules; the products are the simulator.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DcDirectory, DcExecutor, type DcConnectOptions } from '../../src/dc';
@@ -136,6 +136,53 @@ describe('the service behind the console (DC simulator)', () => {
     expect(sim.state.isMember('jira', 'carol', 'jira-administrators')).toBe(true);
     expect(s.store.detectionIds().length).toBeGreaterThan(before); // the removal is still detected
     expect(ofRule()).toBe(before);
+    await s.stop();
+  });
+
+  it('applies a threshold a person sets to the next events, keeps it across a restart, refuses one on a rule without', async () => {
+    const file = path.join(dir, 'logs', 'jira', 'log', 'audit', '20231114.audit.log');
+    const t0 = Date.UTC(2023, 10, 14, 9, 0, 0) / 1000;
+    const fail = (i: number) =>
+      JSON.stringify({
+        affectedObjects: [],
+        auditType: { action: 'User login failed', area: 'SECURITY', category: 'security', level: 'BASE' },
+        author: { id: 'JIRAUSER-svc', name: 'svc-smartsheet', type: 'user' },
+        changedValues: [],
+        extraAttributes: [],
+        method: 'Browser',
+        source: '193.0.2.10',
+        system: 'http://jira.internal:8088',
+        timestamp: { epochSecond: t0 + i * 10, nano: 0 },
+        version: '1.0',
+      }) + '\n';
+    const rule = 'failed-login-burst-by-user';
+    let s = service();
+    const backend = () => serviceBackend({ service: s, sources: [], secretKeys: [], channels: [] });
+    const before = await backend().getSettings();
+    expect(before.rules[rule]).toMatchObject({ threshold: 20, defaultThreshold: 20 });
+    expect(before.rules['admin-group-member-added']?.threshold).toBeUndefined();
+    await backend().putSettings(
+      { rules: { [rule]: { ...before.rules[rule]!, threshold: 5 } }, response: before.response },
+      'alice',
+    );
+    await s.stop();
+    s = service(); // a restart keeps it
+    expect((await backend().getSettings()).rules[rule]).toMatchObject({ threshold: 5, defaultThreshold: 20 });
+    for (let i = 0; i < 5; i++) appendFileSync(file, fail(i));
+    await settle(s);
+    expect(s.store.detectionIds().filter((id) => id.startsWith(`${rule}:`))).toHaveLength(1);
+    const bad = await backend()
+      .putSettings(
+        {
+          rules: {
+            'admin-group-member-added': { enabled: true, dryRun: false, allowList: [], threshold: 3 },
+          },
+          response: before.response,
+        },
+        'alice',
+      )
+      .catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: 'invalid', field: 'rules.admin-group-member-added.threshold' });
     await s.stop();
   });
 

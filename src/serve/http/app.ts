@@ -195,7 +195,13 @@ function settingsOut(v: SettingsView) {
     rules: Object.fromEntries(
       Object.entries(v.rules).map(([id, r]) => [
         id,
-        { enabled: r.enabled, dryRun: r.dryRun, allowList: [...r.allowList] },
+        {
+          enabled: r.enabled,
+          dryRun: r.dryRun,
+          allowList: [...r.allowList],
+          ...(r.threshold !== undefined ? { threshold: r.threshold } : {}),
+          ...(r.defaultThreshold !== undefined ? { defaultThreshold: r.defaultThreshold } : {}),
+        },
       ]),
     ),
     response: {

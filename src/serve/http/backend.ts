@@ -61,6 +61,10 @@ export const RuleSettingSchema = z
     dryRun: z.boolean(),
     /** User names or ids this rule never raises a detection for. */
     allowList: z.array(z.string().min(1)),
+    /** For count and distinct rules: how many events (or different values) within the window raise it. */
+    threshold: z.number().int().min(1).optional(),
+    /** Shown, never stored: the rule file's threshold. */
+    defaultThreshold: z.number().int().min(1).optional(),
   })
   .strict();
 
