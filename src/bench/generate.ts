@@ -19,7 +19,15 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../scenarios/rng';
-import { accessLogTime } from '../scenarios/formats/time';
+import {
+  type AccessRequest,
+  type Actor,
+  type AuditLine,
+  T,
+  Workforce,
+  accessLinePair,
+  auditText,
+} from './records';
 
 /** Bump when the generated shape changes, so stale data folders are regenerated. */
 const GENERATOR_VERSION = 2;
@@ -45,8 +53,6 @@ export interface GeneratedData {
   readonly ms: number;
 }
 
-type Product = 'jira' | 'confluence' | 'bitbucket';
-
 const FILES = {
   jira: 'jira/log/audit/20240301.audit.log',
   confluence: 'confluence/log/audit/20240301.audit.log',
@@ -54,12 +60,6 @@ const FILES = {
   access: 'bitbucket/log/atlassian-bitbucket-access.log',
 } as const;
 type FileKey = keyof typeof FILES;
-
-const SYSTEM: Record<Product, string> = {
-  jira: 'https://jira.example.com',
-  confluence: 'https://wiki.example.com',
-  bitbucket: 'https://git.example.com',
-};
 
 /** Buffered synchronous appends: one write syscall per MiB instead of per line. */
 class FileWriter {
@@ -94,176 +94,14 @@ class FileWriter {
   }
 }
 
-interface AuditType {
-  readonly action: string;
-  readonly actionI18nKey: string;
-  readonly area: string;
-  readonly category: string;
-  readonly categoryI18nKey: string;
-  readonly level: 'BASE' | 'FULL';
-}
-
-const at = (
-  action: string,
-  key: string,
-  area: string,
-  category: string,
-  level: 'BASE' | 'FULL' = 'BASE',
-): AuditType => ({
-  action,
-  actionI18nKey: key,
-  area,
-  category,
-  categoryI18nKey: `audit.category.${category.toLowerCase().replace(/\W+/g, '')}`,
-  level,
-});
-
-const T = {
-  jql: at('JQLsearchperformed', 'issuenav.jqlsearch.performed', 'END_USER_ACTIVITY', 'search', 'FULL'),
-  userLoggedIn: at('User logged in', 'audit.action.user.loggedin', 'SECURITY', 'Authentication', 'FULL'),
-  loginFailed: at(
-    'User login failed',
-    'bitbucket.service.user.audit.action.authenticationfailure',
-    'SECURITY',
-    'Authentication',
-  ),
-  userCreated: at('User created', 'jira.auditing.user.created', 'USER_MANAGEMENT', 'user management'),
-  addedToGroup: at(
-    'User added to group',
-    'jira.auditing.user.added.to.group',
-    'USER_MANAGEMENT',
-    'group management',
-  ),
-  schemeUpdated: at(
-    'Permission scheme updated',
-    'jira.auditing.permission.scheme.updated',
-    'PERMISSIONS',
-    'permissions',
-  ),
-  patCreated: at(
-    'Personal access token created',
-    'personal.access.tokens.audit.log.summary.token.created',
-    'SECURITY',
-    'Security',
-  ),
-  appEnabled: at(
-    'App enabled',
-    'audit.logging.summary.plugin.enabled',
-    'GLOBAL_CONFIG_AND_ADMINISTRATION',
-    'Apps',
-  ),
-  pageCreated: at('Page created', 'audit.logging.summary.page.created', 'END_USER_ACTIVITY', 'Pages', 'FULL'),
-  pageUpdated: at('Page updated', 'audit.logging.summary.page.updated', 'END_USER_ACTIVITY', 'Pages', 'FULL'),
-  pageViewed: at('Page viewed', 'audit.logging.summary.page.viewed', 'END_USER_ACTIVITY', 'Pages', 'FULL'),
-  spacePermission: at(
-    'Space permission added',
-    'audit.logging.summary.space.permission.added',
-    'PERMISSIONS',
-    'Permissions',
-  ),
-  repoAccessed: at(
-    'Repository accessed by user',
-    'bitbucket.service.repository.audit.action.repositoryaccessed',
-    'END_USER_ACTIVITY',
-    'Repositories',
-    'FULL',
-  ),
-  sshKeyAdded: at(
-    'User added SSH access key to profile',
-    'bitbucket.service.user.audit.action.sshkeyadded',
-    'SECURITY',
-    'Security',
-  ),
-} as const;
-
-/** Weighted background mix per product: common reads, occasional writes, rare administration. Administration
- *  is about one record in a thousand (version 1 had 1-2%, which made 1,400 app installs and 2,700 permission
- *  scheme changes a week: a hunt then reported those, not the attacks, and held 19,000 detections). */
-const MIX: Record<Product, readonly (readonly [AuditType, number])[]> = {
-  jira: [
-    [T.jql, 80],
-    [T.userLoggedIn, 15],
-    [T.schemeUpdated, 0.1],
-    [T.patCreated, 0.1],
-    [T.userCreated, 0.05],
-    [T.addedToGroup, 0.1],
-  ],
-  confluence: [
-    [T.pageViewed, 60],
-    [T.pageUpdated, 20],
-    [T.pageCreated, 8],
-    [T.userLoggedIn, 10],
-    [T.appEnabled, 0.02],
-    [T.spacePermission, 0.1],
-  ],
-  bitbucket: [
-    [T.repoAccessed, 75],
-    [T.userLoggedIn, 20],
-    [T.loginFailed, 4],
-    [T.sshKeyAdded, 0.1],
-  ],
-};
-
-/** People work in a few places: most reads go to a user's own pages and repositories, a few wander. */
-const OWN_PAGES = 40;
-const OWN_REPOS = 6;
-const WANDER = 0.1;
-
-function weighted<T>(rng: Rng, items: readonly (readonly [T, number])[]): T {
-  let total = 0;
-  for (const [, w] of items) total += w;
-  let r = rng.next() * total;
-  for (const [item, w] of items) {
-    r -= w;
-    if (r < 0) return item;
-  }
-  return (items[items.length - 1] as readonly [T, number])[0];
-}
-
-interface Actor {
-  readonly id: string;
-  readonly name: string;
-  readonly ip: string;
-  /** Working set: page ids and repositories this person usually reads. */
-  readonly pages?: readonly number[];
-  readonly repos?: readonly string[];
-}
-
 const START = Date.UTC(2024, 2, 1);
 /** The records span a week whatever their number, so windows and sweeps behave as on a real week of logs. */
 const SPAN_MS = 7 * 86_400_000;
 
-interface AuditLine {
-  readonly product: Product;
-  readonly type: AuditType;
-  readonly author: Actor;
-  readonly source: string;
-  readonly affected?: readonly { readonly id?: string; readonly name: string; readonly type: string }[];
-  readonly extra?: readonly { readonly name: string; readonly nameI18nKey: string; readonly value: string }[];
-}
-
-function auditText(t: number, r: AuditLine): string {
-  return JSON.stringify({
-    affectedObjects: r.affected ?? [],
-    auditType: r.type,
-    author: { id: r.author.id, name: r.author.name, type: r.product === 'bitbucket' ? 'NORMAL' : 'user' },
-    changedValues: [],
-    extraAttributes: r.extra ?? [],
-    method: 'Browser',
-    node: `${r.product}-node-1`,
-    source: r.source,
-    system: SYSTEM[r.product],
-    timestamp: { epochSecond: Math.floor(t / 1000), nano: (t % 1000) * 1_000_000 },
-    version: '1.0',
-  });
-}
-
 class Generator {
   private readonly rng: Rng;
   private readonly out: Record<FileKey, FileWriter>;
-  private readonly users: Actor[] = [];
-  private readonly services: Actor[] = [];
-  private readonly repos: string[] = [];
+  private readonly people: Workforce;
   private requestCounter = 0;
   auditLines = 0;
   accessLines = 0;
@@ -276,31 +114,7 @@ class Generator {
       bitbucket: new FileWriter(path.join(dir, FILES.bitbucket)),
       access: new FileWriter(path.join(dir, FILES.access)),
     };
-    for (let i = 0; i < 120; i++) this.repos.push(`PRJ${i % 12}/repo-${i}`);
-    for (let i = 0; i < 400; i++) {
-      this.users.push({
-        id: String(10_000 + i),
-        name: `user${i}`,
-        ip: `10.${20 + (i % 8)}.${i % 250}.${1 + (i % 200)}`,
-        pages: Array.from({ length: OWN_PAGES }, () => this.rng.int(100_000, 999_999)),
-        repos: Array.from({ length: OWN_REPOS }, () => this.rng.pick(this.repos)),
-      });
-    }
-    for (const name of ['svc-jira-sync', 'svc-backup', 'svc-ci-builds', 'moveworks-svc']) {
-      this.services.push({
-        id: String(90_000 + this.services.length),
-        name,
-        ip: `10.9.0.${10 + this.services.length}`,
-      });
-    }
-  }
-
-  private repoFor(u: Actor): string {
-    return u.repos && !this.rng.chance(WANDER) ? this.rng.pick(u.repos) : this.rng.pick(this.repos);
-  }
-
-  private pageFor(u: Actor): number {
-    return u.pages && !this.rng.chance(WANDER) ? this.rng.pick(u.pages) : this.rng.int(100_000, 999_999);
+    this.people = new Workforce(this.rng, 400, (i) => `10.${20 + (i % 8)}.${i % 250}.${1 + (i % 200)}`);
   }
 
   audit(t: number, r: AuditLine): void {
@@ -309,127 +123,16 @@ class Generator {
   }
 
   /** One request: an `i` line at arrival and an `o` line at completion (two records). */
-  access(
-    t: number,
-    a: {
-      ip: string;
-      user: string;
-      action: string;
-      status: number;
-      bytesOut: number;
-      protocol?: 'https' | 'ssh';
-    },
-  ): void {
-    const protocol = a.protocol ?? 'https';
-    const id = `${(++this.requestCounter).toString(36).toUpperCase()}x${Math.floor((t % 86_400_000) / 60_000)}x${this.requestCounter}x0`;
-    const agent = protocol === 'ssh' ? '-' : '"" "Mozilla/5.0"';
-    const session = this.rng.base36(7);
-    const duration = 5 + (this.requestCounter % 90);
+  access(t: number, a: AccessRequest): void {
+    const n = ++this.requestCounter;
     const w = this.out.access;
-    w.line(
-      `${a.ip} | ${protocol} | i*${id} | ${a.user} | ${accessLogTime(t)} | ${a.action} | ${agent} | - | - | - | - | - | ${session} |`,
-    );
-    w.line(
-      `${a.ip} | ${protocol} | o*${id} | ${a.user} | ${accessLogTime(t + duration)} | ${a.action} | ${agent} | ${a.status} | 0 | ${a.bytesOut} | cache:miss | ${duration} | ${session} |`,
-    );
+    for (const line of accessLinePair(a, n, t, 'arrival', this.rng.base36(7))) w.line(line);
     this.accessLines += 2;
   }
 
   background(t: number, accessShare: number): void {
-    const rng = this.rng;
-    if (rng.next() < accessShare) {
-      const u = rng.pick(this.users);
-      const repo = this.repoFor(u);
-      const [key = 'PRJ0', slug = 'repo-0'] = repo.split('/');
-      const r = rng.next();
-      if (r < 0.7)
-        this.access(t, {
-          ip: u.ip,
-          user: u.name,
-          action: `"GET /projects/${key}/repos/${slug}/browse HTTP/1.1"`,
-          status: 200,
-          bytesOut: rng.int(2_000, 90_000),
-        });
-      else if (r < 0.97)
-        this.access(t, {
-          ip: u.ip,
-          user: u.name,
-          action: `SSH - git-upload-pack '/${key.toLowerCase()}/${slug}.git'`,
-          status: 0,
-          bytesOut: rng.int(10_000, 5_000_000),
-          protocol: 'ssh',
-        });
-      else
-        this.access(t, {
-          ip: u.ip,
-          user: u.name,
-          action: `"GET /rest/api/latest/projects/${key}/repos/${slug}/archive?format=zip HTTP/1.1"`,
-          status: 200,
-          bytesOut: rng.int(100_000, 20_000_000),
-        });
-      return;
-    }
-    const product: Product = rng.pick(['jira', 'jira', 'confluence', 'confluence', 'bitbucket'] as const);
-    const type = weighted(rng, MIX[product]);
-    const author = rng.chance(0.05) ? rng.pick(this.services) : rng.pick(this.users);
-    const line: AuditLine = {
-      product,
-      type,
-      author,
-      source: author.ip,
-      ...this.details(type, product, author),
-    };
-    this.audit(t, line);
-  }
-
-  private details(type: AuditType, product: Product, author: Actor): Pick<AuditLine, 'affected' | 'extra'> {
-    const rng = this.rng;
-    switch (type) {
-      case T.jql:
-        return {
-          extra: [
-            {
-              name: 'JQLquery',
-              nameI18nKey: 'issuenav.jqlsearch.query',
-              value: `project=PRJ${rng.int(0, 11)} AND status=Open`,
-            },
-          ],
-        };
-      case T.pageViewed:
-      case T.pageUpdated:
-      case T.pageCreated:
-        return {
-          affected: [
-            { id: String(this.pageFor(author)), name: `Page ${rng.int(1, 5000)}`, type: 'Page' },
-            { id: '98305', name: `Space ${rng.int(1, 40)}`, type: 'Space' },
-          ],
-        };
-      case T.repoAccessed: {
-        const repo = this.repoFor(author);
-        return {
-          affected: [
-            { id: String(this.repos.indexOf(repo)), name: repo.split('/')[1] ?? repo, type: 'REPOSITORY' },
-          ],
-        };
-      }
-      case T.userCreated:
-      case T.addedToGroup: {
-        const target = `newhire${rng.int(1, 100_000)}`;
-        const group = product === 'jira' ? 'jira-software-users' : 'confluence-users';
-        return type === T.userCreated
-          ? { affected: [{ name: target, type: 'USER' }] }
-          : {
-              affected: [
-                { name: group, type: 'GROUP' },
-                { name: target, type: 'USER' },
-              ],
-            };
-      }
-      case T.appEnabled:
-        return { affected: [{ name: `Helper App ${rng.int(1, 20)}`, type: 'App' }] };
-      default:
-        return {};
-    }
+    if (this.rng.next() < accessShare) this.access(t, this.people.request());
+    else this.audit(t, this.people.audit());
   }
 
   /** The attacks, each a short burst of records at a fixed point of the week. */
@@ -439,7 +142,7 @@ class Generator {
     switch (kind) {
       case 0: // password spray against Bitbucket from one address
         for (let i = 0; i < 40; i++) {
-          const u = this.users[i * 7] as Actor;
+          const u = this.people.users[i * 7] as Actor;
           this.audit(t + i * 2_000, {
             product: 'bitbucket',
             type: T.loginFailed,
@@ -476,7 +179,7 @@ class Generator {
         break;
       case 2: // bulk repository archive downloads by one account
         for (let i = 0; i < 60; i++) {
-          const [key = 'PRJ0', slug = 'repo-0'] = (this.repos[i] ?? 'PRJ0/repo-0').split('/');
+          const [key = 'PRJ0', slug = 'repo-0'] = (this.people.repos[i] ?? 'PRJ0/repo-0').split('/');
           this.access(t + i * 3_000, {
             ip: attacker.ip,
             user: attacker.name,
