@@ -137,10 +137,21 @@ export interface IncidentDetail {
   readonly history: readonly StatusChange[];
 }
 
+/** A rule's settings as the console sends them (`PUT /api/settings`, `settings.put`). */
 export interface RuleSetting {
   enabled: boolean;
   dryRun: boolean;
   allowList: string[];
+  /** Only for rules whose aggregate has a threshold (count/distinct rules): the threshold in force, a whole
+   *  number ≥ 1. Omitted on a change, the current one stays; given to a rule without one, the API refuses it
+   *  (400, `field: 'rules.<id>.threshold'`). */
+  threshold?: number;
+}
+
+/** A rule's settings as the API answers them: also the rule file's own threshold, where the rule has one. */
+export interface RuleSettingView extends RuleSetting {
+  /** Read-only (ignored if sent back): the threshold the rule file gives, shown as the default. */
+  readonly defaultThreshold?: number;
 }
 
 export interface ResponsePolicy {
@@ -156,8 +167,28 @@ export interface Settings {
 }
 
 export interface SettingsView extends Settings {
+  rules: Record<string, RuleSettingView>;
   /** Secrets only say whether they are set; there is no API to write them (they live in the service's config). */
   readonly secrets: Record<string, { readonly set: boolean }>;
+}
+
+/** The editable part of settings as answered: what a change sends back (read-only fields such as
+ *  `defaultThreshold` and the secrets left out; a rule's `threshold` only where it has one). */
+export function editable(s: Settings): Settings {
+  return {
+    rules: Object.fromEntries(
+      Object.entries(s.rules).map(([id, r]) => {
+        const { defaultThreshold: _default, ...rest } = r as RuleSettingView;
+        return [id, structuredClone(rest)];
+      }),
+    ),
+    response: structuredClone(s.response),
+  };
+}
+
+/** Whether a threshold is one the API takes: a whole number, 1 or more. */
+export function validThreshold(n: number | undefined): boolean {
+  return n === undefined || (Number.isInteger(n) && n >= 1);
 }
 
 export interface ReadinessCheck {

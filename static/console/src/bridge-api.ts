@@ -13,7 +13,7 @@ import type {
   SettingsView,
   Scope,
 } from './api';
-import { ApiError } from './api';
+import { ApiError, editable } from './api';
 
 export type Invoke = (key: string, payload?: Record<string, unknown>) => Promise<unknown>;
 
@@ -70,7 +70,7 @@ export function bridgeApi(opts: BridgeApiOptions): ConsoleApi {
     approve: (id) => call<ActionRecord>('actions.approve', { id }),
     getSettings: () => call<SettingsView>('settings.get'),
     putSettings: (s) =>
-      call<SettingsView>('settings.put', { settings: { rules: s.rules, response: s.response } }),
+      call<SettingsView>('settings.put', { settings: editable(s) }),
     readiness: () => call<Readiness>('readiness'),
     async setSecret(name, value) {
       await call('secrets.set', { name, value });

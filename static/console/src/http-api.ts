@@ -5,6 +5,7 @@
  */
 import {
   ApiError,
+  editable,
   NotLoggedIn,
   summarize,
   touches,
@@ -134,7 +135,7 @@ export function httpApi(opts: HttpApiOptions = {}): ConsoleApi {
     approve: (id) => call<ActionRecord>('POST', `actions/${encodeURIComponent(id)}/approve`, {}),
     getSettings: () => call<SettingsView>('GET', 'settings'),
     putSettings: (s: Settings) =>
-      call<SettingsView>('PUT', 'settings', { rules: s.rules, response: s.response }),
+      call<SettingsView>('PUT', 'settings', editable(s)),
     readiness: () => call<Readiness>('GET', 'readiness'),
     async exportIncidents(format, f) {
       const p = filterParams(f);

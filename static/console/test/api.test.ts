@@ -37,6 +37,37 @@ describe('httpApi', () => {
     expect(post?.init.credentials).toBe('same-origin');
   });
 
+  test('settings: a threshold is sent back, the read-only default is not', async () => {
+    const { f, calls } = fakeFetch({
+      'api/session': { body: { username: 'admin', csrfToken: 'tok-1' } },
+      'api/settings': { body: { rules: {}, response: {}, secrets: {} } },
+    });
+    const api = httpApi({ fetch: f });
+    const view = {
+      rules: {
+        'failed-login-burst-by-user': {
+          enabled: true,
+          dryRun: false,
+          allowList: [],
+          threshold: 12,
+          defaultThreshold: 10,
+        },
+        'admin-group-member-added': { enabled: true, dryRun: true, allowList: ['x'] },
+      },
+      response: { minSeverity: 'high' as const, actions: [], allowList: [], maxPerHour: 3 },
+      secrets: { 'notify.slack.webhook': { set: true } },
+    };
+    await api.putSettings(view);
+    const put = calls.find((c) => c.url === 'api/settings' && c.init.method === 'PUT');
+    expect(JSON.parse(put?.init.body as string)).toEqual({
+      rules: {
+        'failed-login-burst-by-user': { enabled: true, dryRun: false, allowList: [], threshold: 12 },
+        'admin-group-member-added': { enabled: true, dryRun: true, allowList: ['x'] },
+      },
+      response: { minSeverity: 'high', actions: [], allowList: [], maxPerHour: 3 },
+    });
+  });
+
   test('a 401 is NotLoggedIn; other errors keep the API message and field', async () => {
     const { f } = fakeFetch({
       'api/session': { status: 401, body: { error: { code: 'unauthorized', message: 'log in' } } },

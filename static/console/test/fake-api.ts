@@ -9,7 +9,7 @@ import type {
   Readiness,
   SettingsView,
 } from '../src/api';
-import { NotLoggedIn, summarize, touches } from '../src/api';
+import { ApiError, NotLoggedIn, summarize, touches } from '../src/api';
 
 export function incident(id: string, over: Partial<Incident> = {}): Incident {
   return {
@@ -104,7 +104,13 @@ export function fakeApi(over: Partial<FakeApi> = {}): FakeApi {
     settings: {
       rules: {
         'admin-group-member-added': { enabled: true, dryRun: false, allowList: [] },
-        'bulk-page-reads': { enabled: true, dryRun: false, allowList: ['backup-bot'] },
+        'bulk-page-reads': {
+          enabled: true,
+          dryRun: false,
+          allowList: ['backup-bot'],
+          threshold: 50,
+          defaultThreshold: 50,
+        },
       },
       response: {
         minSeverity: 'critical',
@@ -186,7 +192,25 @@ export function fakeApi(over: Partial<FakeApi> = {}): FakeApi {
     },
     async putSettings(s) {
       api.calls.push({ name: 'putSettings', args: [structuredClone(s)] });
-      api.settings = { ...structuredClone(s), secrets: api.settings.secrets };
+      // As the service: a threshold only for rules that have one, a whole number ≥ 1; omitted keeps the current
+      // one; defaultThreshold is the rule file's and not taken from the request.
+      const rules: SettingsView['rules'] = {};
+      for (const [id, r] of Object.entries(s.rules)) {
+        const before = api.settings.rules[id];
+        const field = `rules.${id}.threshold`;
+        if (r.threshold !== undefined && before?.defaultThreshold === undefined)
+          throw new ApiError(400, 'invalid', `${field}: this rule has no threshold`, field);
+        if (r.threshold !== undefined && !(Number.isInteger(r.threshold) && r.threshold >= 1))
+          throw new ApiError(400, 'invalid', `${field}: must be a whole number, 1 or more`, field);
+        const { defaultThreshold: _ignored, ...sent } = structuredClone(r) as typeof r & {
+          defaultThreshold?: number;
+        };
+        rules[id] =
+          before?.defaultThreshold !== undefined
+            ? { ...sent, threshold: sent.threshold ?? before.threshold, defaultThreshold: before.defaultThreshold }
+            : sent;
+      }
+      api.settings = { rules, response: structuredClone(s.response), secrets: api.settings.secrets };
       return structuredClone(api.settings);
     },
     async readiness() {

@@ -194,8 +194,88 @@ describe('settings', () => {
     await screen.findByText(/^Saved\./);
     expect(api.settings.rules).toEqual({
       'admin-group-member-added': { enabled: true, dryRun: true, allowList: [] },
-      'bulk-page-reads': { enabled: false, dryRun: false, allowList: ['backup-bot', 'svc-export'] },
+      'bulk-page-reads': {
+        enabled: false,
+        dryRun: false,
+        allowList: ['backup-bot', 'svc-export'],
+        threshold: 50,
+        defaultThreshold: 50,
+      },
     });
+  });
+
+  test('rules: a threshold is edited and saved with the other settings; the default is its help text', async () => {
+    const api = fakeApi();
+    api.settings.rules['bulk-page-reads'] = { ...api.settings.rules['bulk-page-reads']!, threshold: 60 };
+    renderApp(api, { kind: 'all' }, '#/rules');
+    const field = (await screen.findByLabelText('Threshold for bulk-page-reads')) as HTMLInputElement;
+    expect(field.value).toBe('60');
+    expect(field.getAttribute('type')).toBe('number');
+    // The default is the field's description; a rule without a threshold has no field.
+    const help = document.getElementById(field.getAttribute('aria-describedby') as string);
+    expect(help?.textContent).toBe('Default 50');
+    expect(screen.queryByLabelText('Threshold for admin-group-member-added')).toBeNull();
+
+    const save = screen.getByRole('button', { name: 'Save rules' });
+    expect(save).toHaveProperty('disabled', true);
+    fireEvent.change(field, { target: { value: '0' } });
+    screen.getByText('Enter a whole number, 1 or more.');
+    expect(save).toHaveProperty('disabled', true);
+    fireEvent.change(field, { target: { value: '' } });
+    expect(save).toHaveProperty('disabled', true);
+    fireEvent.change(field, { target: { value: '120' } });
+    expect(screen.queryByText('Enter a whole number, 1 or more.')).toBeNull();
+    fireEvent.click(save);
+    await screen.findByText(/^Saved\./);
+
+    const put = api.calls.find((c) => c.name === 'putSettings')?.args[0] as {
+      rules: Record<string, Record<string, unknown>>;
+    };
+    // Sent: the threshold, not the read-only default; nothing for the rule without one.
+    expect(put.rules['bulk-page-reads']).toEqual({
+      enabled: true,
+      dryRun: false,
+      allowList: ['backup-bot'],
+      threshold: 120,
+    });
+    expect(put.rules['admin-group-member-added']).not.toHaveProperty('threshold');
+    expect(api.settings.rules['bulk-page-reads']).toMatchObject({ threshold: 120, defaultThreshold: 50 });
+    expect((screen.getByLabelText('Threshold for bulk-page-reads') as HTMLInputElement).value).toBe('120');
+    expect(screen.getByRole('button', { name: 'Save rules' })).toHaveProperty('disabled', true);
+  });
+
+  test('a threshold the API refuses is named next to its field, until it is edited', async () => {
+    const api = fakeApi();
+    const put = api.putSettings.bind(api);
+    api.putSettings = async (s) => {
+      const t = s.rules['bulk-page-reads']?.threshold;
+      if (t !== undefined && t > 10_000)
+        throw new ApiError(
+          400,
+          'invalid',
+          'rules.bulk-page-reads.threshold: at most 10000',
+          'rules.bulk-page-reads.threshold',
+        );
+      return put(s);
+    };
+    renderApp(api, { kind: 'all' }, '#/rules');
+    const field = await screen.findByLabelText('Threshold for bulk-page-reads');
+    fireEvent.change(field, { target: { value: '50000' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save rules' }));
+    await screen.findByText('The rules were not saved');
+    // Beside the field, and the field points at it.
+    const err = screen.getByRole('alert');
+    expect(err.textContent).toBe('rules.bulk-page-reads.threshold: at most 10000');
+    expect(field.closest('td')?.contains(err)).toBe(true);
+    expect(field.getAttribute('aria-describedby')?.split(' ')).toContain(err.id);
+    expect(field.getAttribute('aria-invalid')).toBe('true');
+    screen.getByText('Correct rules.bulk-page-reads.threshold and try again.');
+
+    fireEvent.change(field, { target: { value: '500' } });
+    expect(screen.queryByRole('alert')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Save rules' }));
+    await screen.findByText(/^Saved\./);
+    expect(api.settings.rules['bulk-page-reads']?.threshold).toBe(500);
   });
 
   test('a refused save names the field', async () => {

@@ -5,7 +5,7 @@ import SectionMessage from '@atlaskit/section-message';
 import Textfield from '@atlaskit/textfield';
 import Toggle from '@atlaskit/toggle';
 import { useState } from 'react';
-import type { ConsoleApi, RuleSetting } from '../api';
+import { ApiError, validThreshold, type ConsoleApi, type RuleSetting } from '../api';
 import { splitList } from '../format';
 import { Empty, ErrorState, Loading } from '../ui';
 import { useSettings } from './useSettings';
@@ -13,10 +13,20 @@ import { useSettings } from './useSettings';
 export function RulesView({ api, onAuthError }: { api: ConsoleApi; onAuthError: (e: unknown) => void }) {
   const s = useSettings(api, onAuthError);
   const [search, setSearch] = useState('');
+  const [editedAfterError, setEditedAfterError] = useState<unknown>();
   if (s.error !== undefined)
     return <ErrorState title="The rules could not be loaded" error={s.error} onRetry={s.load} />;
   if (!s.draft) return <Loading what="rules" />;
   const draft = s.draft;
+  const saved = s.saved?.rules ?? {};
+  // An error the API tied to one rule's threshold is shown next to that field until it is edited.
+  const fieldError = (id: string): string | undefined =>
+    s.saveError instanceof ApiError &&
+    s.saveError !== editedAfterError &&
+    s.saveError.field === `rules.${id}.threshold`
+      ? s.saveError.message
+      : undefined;
+  const allValid = Object.values(draft.rules).every((r) => validThreshold(r.threshold));
   const update = (id: string, patch: Partial<RuleSetting>) => {
     const cur = draft.rules[id];
     if (!cur) return;
@@ -55,6 +65,25 @@ export function RulesView({ api, onAuthError }: { api: ConsoleApi; onAuthError: 
           ),
         },
         {
+          key: 'threshold',
+          content:
+            r.threshold !== undefined || saved[id]?.defaultThreshold !== undefined ? (
+              <Threshold
+                id={`threshold-${slug(id)}`}
+                label={`Threshold for ${id}`}
+                value={r.threshold}
+                defaultValue={saved[id]?.defaultThreshold}
+                error={fieldError(id)}
+                onChange={(threshold) => {
+                  if (fieldError(id) !== undefined) setEditedAfterError(s.saveError);
+                  update(id, { threshold });
+                }}
+              />
+            ) : (
+              <span className="sub">none</span>
+            ),
+        },
+        {
           key: 'allow',
           content: (
             <AllowList
@@ -74,14 +103,15 @@ export function RulesView({ api, onAuthError }: { api: ConsoleApi; onAuthError: 
         <Heading size="large" as="h1">
           <span id="rules-title">Rules</span>
         </Heading>
-        <Button appearance="primary" onClick={s.save} isDisabled={!s.dirty || s.saving}>
+        <Button appearance="primary" onClick={s.save} isDisabled={!s.dirty || s.saving || !allValid}>
           {s.saving ? 'Saving…' : 'Save rules'}
         </Button>
       </div>
       <p className="sub">
         Turn a rule off to drop its detections (it keeps counting, so turning it back on needs no warm-up).
         Dry-run keeps its detections but takes no containment action. The allow-list names users the rule
-        never fires for. Rule thresholds are set in the rule files; this API does not change them.
+        never fires for. Rules that count (events, or distinct targets, in a window) fire at their threshold:
+        the rule file gives the default, and a value set here replaces it.
       </p>
       <div aria-live="polite">
         {s.message ? (
@@ -116,6 +146,7 @@ export function RulesView({ api, onAuthError }: { api: ConsoleApi; onAuthError: 
               { key: 'id', content: 'Rule' },
               { key: 'enabled', content: 'Enabled' },
               { key: 'dry', content: 'Dry-run' },
+              { key: 'threshold', content: 'Threshold' },
               { key: 'allow', content: 'Allow-list (comma-separated)' },
             ],
           }}
@@ -158,4 +189,65 @@ export function AllowList({
       }}
     />
   );
+}
+
+/** A rule's threshold: a whole number, 1 or more, with the rule file's default as help text. What was typed is
+ *  kept as typed; the draft gets the number (NaN while it is not one, which blocks saving). */
+export function Threshold({
+  id,
+  label,
+  value,
+  defaultValue,
+  error,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: number | undefined;
+  defaultValue: number | undefined;
+  error: string | undefined;
+  onChange: (v: number) => void;
+}) {
+  const shown = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : String(v));
+  const [text, setText] = useState(shown(value));
+  const [seen, setSeen] = useState(value);
+  if (!Object.is(seen, value)) {
+    setSeen(value);
+    if (!Object.is(parse(text), value)) setText(shown(value));
+  }
+  const invalid = !validThreshold(value);
+  const helpId = `${id}-help`;
+  const errorId = `${id}-error`;
+  const message = invalid ? 'Enter a whole number, 1 or more.' : error;
+  return (
+    <div className="threshold">
+      <Textfield
+        id={id}
+        aria-label={label}
+        aria-describedby={message !== undefined ? `${errorId} ${helpId}` : helpId}
+        type="number"
+        min={1}
+        step={1}
+        isCompact
+        isInvalid={message !== undefined}
+        value={text}
+        onChange={(e) => {
+          setText(e.currentTarget.value);
+          onChange(parse(e.currentTarget.value));
+        }}
+      />
+      {message !== undefined ? (
+        <span className="invalid sub" id={errorId} role="alert">
+          {message}
+        </span>
+      ) : null}
+      <span className="sub" id={helpId}>
+        {defaultValue !== undefined ? `Default ${defaultValue}` : 'No default given'}
+      </span>
+    </div>
+  );
+}
+
+function parse(text: string): number {
+  return text.trim() === '' ? NaN : Number(text);
 }

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { ConsoleApi, Settings, SettingsView } from '../api';
+import { editable, type ConsoleApi, type Settings, type SettingsView } from '../api';
 
-/** Loads the settings, keeps an edited copy, saves the whole of it (rules and policy travel together). */
+/** Loads the settings, keeps an edited copy (without read-only fields such as a rule's `defaultThreshold`: see
+ *  `saved` for those), saves the whole of it (rules and policy travel together). */
 export function useSettings(api: ConsoleApi, onAuthError: (e: unknown) => void) {
   const [saved, setSaved] = useState<SettingsView>();
   const [draft, setDraft] = useState<Settings>();
@@ -15,7 +16,7 @@ export function useSettings(api: ConsoleApi, onAuthError: (e: unknown) => void) 
     api.getSettings().then(
       (s) => {
         setSaved(s);
-        setDraft(structuredClone({ rules: s.rules, response: s.response }));
+        setDraft(editable(s));
       },
       (e: unknown) => {
         onAuthError(e);
@@ -35,7 +36,7 @@ export function useSettings(api: ConsoleApi, onAuthError: (e: unknown) => void) 
       .then(
         (s) => {
           setSaved(s);
-          setDraft(structuredClone({ rules: s.rules, response: s.response }));
+          setDraft(editable(s));
           setMessage('Saved. The service uses these settings from now on, and keeps them across restarts.');
         },
         (e: unknown) => {
@@ -48,6 +49,6 @@ export function useSettings(api: ConsoleApi, onAuthError: (e: unknown) => void) 
   const dirty =
     saved !== undefined &&
     draft !== undefined &&
-    JSON.stringify({ rules: saved.rules, response: saved.response }) !== JSON.stringify(draft);
+    JSON.stringify(editable(saved)) !== JSON.stringify(draft);
   return { saved, draft, setDraft, error, saveError, saving, message, load, save, dirty };
 }
