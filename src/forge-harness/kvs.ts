@@ -552,67 +552,58 @@ export class KvsEmulator {
     return { key: it.key, ...(it.entityName ? { entityName: it.entityName } : {}), error: err };
   }
 
-  private batchGet(b: unknown): KvsReply {
-    const items = this.batchItems(b);
+  /** Runs `op` on each item of a batch; an item that throws is reported in `failedKeys`, the rest go on. */
+  private batch(
+    b: unknown,
+    op: (it: Record<string, unknown>, key: string) => Record<string, unknown>,
+  ): KvsReply {
     const ok: unknown[] = [];
     const failed: unknown[] = [];
-    for (const it of items) {
+    for (const it of this.batchItems(b)) {
       try {
         const key = this.checkKey(it.key);
-        const m = this.mapFor(it.entityName);
-        this.s.reads++;
-        const found = this.live(m, key);
-        if (!found) throw new KvsError(404, 'KEY_NOT_FOUND', `Key ${key} was not found`);
-        this.s.readUnits += this.units(Buffer.byteLength(JSON.stringify(found.value)));
-        ok.push({ ...this.view(key, found, true), ...(it.entityName ? { entityName: it.entityName } : {}) });
+        ok.push({ ...op(it, key), ...(it.entityName ? { entityName: it.entityName } : {}) });
       } catch (e) {
         failed.push(this.itemError(it, e));
       }
     }
     return { status: 200, body: { successfulKeys: ok, failedKeys: failed } };
+  }
+
+  private batchGet(b: unknown): KvsReply {
+    return this.batch(b, (it, key) => {
+      const m = this.mapFor(it.entityName);
+      this.s.reads++;
+      const found = this.live(m, key);
+      if (!found) throw new KvsError(404, 'KEY_NOT_FOUND', `Key ${key} was not found`);
+      this.s.readUnits += this.units(Buffer.byteLength(JSON.stringify(found.value)));
+      return this.view(key, found, true);
+    });
   }
 
   private batchSet(b: unknown): KvsReply {
-    const items = this.batchItems(b);
-    const ok: unknown[] = [];
-    const failed: unknown[] = [];
-    for (const it of items) {
-      try {
-        const key = this.checkKey(it.key);
-        const bytes = this.checkValue(it.value);
-        if (it.entityName) this.checkEntityValue(it.entityName, it.value);
-        this.applySet(
-          this.mapFor(it.entityName),
-          key,
-          it.value,
-          it.options as Record<string, unknown> | undefined,
-        );
-        this.s.writes++;
-        this.s.writeUnits += this.units(bytes);
-        ok.push({ key, ...(it.entityName ? { entityName: it.entityName } : {}) });
-      } catch (e) {
-        failed.push(this.itemError(it, e));
-      }
-    }
-    return { status: 200, body: { successfulKeys: ok, failedKeys: failed } };
+    return this.batch(b, (it, key) => {
+      const bytes = this.checkValue(it.value);
+      if (it.entityName) this.checkEntityValue(it.entityName, it.value);
+      this.applySet(
+        this.mapFor(it.entityName),
+        key,
+        it.value,
+        it.options as Record<string, unknown> | undefined,
+      );
+      this.s.writes++;
+      this.s.writeUnits += this.units(bytes);
+      return { key };
+    });
   }
 
   private batchDelete(b: unknown): KvsReply {
-    const items = this.batchItems(b);
-    const ok: unknown[] = [];
-    const failed: unknown[] = [];
-    for (const it of items) {
-      try {
-        const key = this.checkKey(it.key);
-        this.mapFor(it.entityName).delete(key);
-        this.s.deletes++;
-        this.s.writeUnits += 1;
-        ok.push({ key, ...(it.entityName ? { entityName: it.entityName } : {}) });
-      } catch (e) {
-        failed.push(this.itemError(it, e));
-      }
-    }
-    return { status: 200, body: { successfulKeys: ok, failedKeys: failed } };
+    return this.batch(b, (it, key) => {
+      this.mapFor(it.entityName).delete(key);
+      this.s.deletes++;
+      this.s.writeUnits += 1;
+      return { key };
+    });
   }
 
   private conditionsHold(
