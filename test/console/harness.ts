@@ -25,6 +25,7 @@ export interface Locator {
   textContent(): Promise<string | null>;
   inputValue(): Promise<string>;
   isChecked(): Promise<boolean>;
+  isDisabled(): Promise<boolean>;
   count(): Promise<number>;
   first(): Locator;
   nth(n: number): Locator;
