@@ -138,6 +138,34 @@ describe('console resolvers check the caller', () => {
     expect(stored.disabledRules).toContain('user-created');
     expect(stored.policy.dryRunRules).toContain('user-created');
 
+    // Thresholds: shown with the rule file's default, changed for count/distinct rules only.
+    const rule = 'failed-login-burst-by-user';
+    expect(s.rules[rule]).toMatchObject({ threshold: 20, defaultThreshold: 20 });
+    const withThreshold = (await t.app.resolve(
+      'settings.put',
+      {
+        settings: {
+          rules: { [rule]: { enabled: true, dryRun: false, allowList: [], threshold: 7 } },
+          response: s.response,
+        },
+      },
+      JIRA_ADMIN_PAGE,
+    )) as { rules: Record<string, unknown> };
+    expect(withThreshold.rules[rule]).toMatchObject({ threshold: 7, defaultThreshold: 20 });
+    expect((await t.app.storage.settings()).ruleThresholds).toEqual({ [rule]: 7 });
+    expect(
+      await t.app.resolve(
+        'settings.put',
+        {
+          settings: {
+            rules: { 'user-created': { enabled: true, dryRun: false, allowList: [], threshold: 2 } },
+            response: s.response,
+          },
+        },
+        JIRA_ADMIN_PAGE,
+      ),
+    ).toMatchObject({ error: { code: 'invalid', field: 'rules.user-created.threshold' } });
+
     const ready = (await t.app.resolve('readiness', {}, JIRA_ADMIN_PAGE)) as {
       ready: boolean;
       checks: { kind: string; name: string; ok: boolean; why: string }[];

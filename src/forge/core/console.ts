@@ -12,6 +12,7 @@
  * (`forbidden`, `invalid`, `not-found`, `conflict`). Secrets go in through `secrets.set` and never come out.
  */
 import type { IncidentStatus } from '../../core/incident';
+import { thresholdOf, type CompiledRule } from '../../rules/compiled';
 import { atLeast, isSeverity, type Severity } from '../../core/severity';
 import { SettingsSchema, type StatusChange } from '../../serve/http/backend';
 import { incidentsCsv } from '../../serve/http/export';
@@ -323,17 +324,31 @@ export class ConsoleApi {
 
   private async settingsView(): Promise<Record<string, unknown>> {
     const s = await this.d.storage.settings();
-    const rules: Record<string, { enabled: boolean; dryRun: boolean; allowList: string[] }> = {};
-    for (const r of this.d.rules().rules)
+    const rules: Record<
+      string,
+      {
+        enabled: boolean;
+        dryRun: boolean;
+        allowList: string[];
+        threshold?: number;
+        defaultThreshold?: number;
+      }
+    > = {};
+    for (const r of this.d.rules().rules) {
+      const fileValue = thresholdOf(r);
       rules[r.id] = {
         enabled: !s.disabledRules.includes(r.id),
         dryRun: s.policy.dryRunRules.includes(r.id),
         allowList: [...(s.ruleAllowLists[r.id] ?? [])],
+        ...(fileValue !== undefined
+          ? { threshold: s.ruleThresholds[r.id] ?? fileValue, defaultThreshold: fileValue }
+          : {}),
       };
+    }
     const secrets: Record<string, { set: boolean }> = {};
     for (const n of SECRET_NAMES)
       secrets[n] = { set: (await this.d.storage.kv.getSecret(SECRETS[n])) !== undefined };
-    const { policy, disabledRules: _d, ruleAllowLists: _r, ...forge } = s;
+    const { policy, disabledRules: _d, ruleAllowLists: _r, ruleThresholds: _t, ...forge } = s;
     return {
       rules,
       response: {
@@ -474,9 +489,22 @@ export class ConsoleApi {
       const issue = parsed.error.issues[0];
       throw new ConsoleError('invalid', issue?.message ?? 'invalid settings', issue?.path.join('.'));
     }
-    const known = new Set(this.d.rules().rules.map((r) => r.id));
-    const unknown = Object.keys(parsed.data.rules).find((id) => !known.has(id));
+    const byId = new Map(this.d.rules().rules.map((r) => [r.id, r]));
+    const unknown = Object.keys(parsed.data.rules).find((id) => !byId.has(id));
     if (unknown !== undefined) throw new ConsoleError('invalid', `no rule ${unknown}`, `rules.${unknown}`);
+    const thresholds: Record<string, number> = { ...next.ruleThresholds };
+    for (const [id, r] of Object.entries(parsed.data.rules)) {
+      if (r.threshold === undefined) continue;
+      const fileValue = thresholdOf(byId.get(id) as CompiledRule);
+      if (fileValue === undefined)
+        throw new ConsoleError(
+          'invalid',
+          `${id} has no threshold (only count and distinct rules do)`,
+          `rules.${id}.threshold`,
+        );
+      if (r.threshold === fileValue) delete thresholds[id];
+      else thresholds[id] = r.threshold;
+    }
     const disabled = new Set(next.disabledRules);
     const dry = new Set(next.policy.dryRunRules);
     const allow: Record<string, readonly string[]> = { ...next.ruleAllowLists };
@@ -493,6 +521,7 @@ export class ConsoleApi {
       ...next,
       disabledRules: [...disabled].sort(),
       ruleAllowLists: allow,
+      ruleThresholds: thresholds,
       policy: {
         ...next.policy,
         minSeverity: resp.minSeverity,

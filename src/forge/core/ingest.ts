@@ -14,7 +14,7 @@ import { Correlator } from '../../correlate';
 import { Engine } from '../../engine';
 import type { ListSet } from '../../lists/list-set';
 import { parseRecord } from '../../parsers';
-import type { CompiledRule } from '../../rules/compiled';
+import { withThresholds, type CompiledRule } from '../../rules/compiled';
 import { ENTITIES, KEYS, rawKey, safeKey } from './keys';
 import type { BatchKey, BatchSetItem, Logger, QueuePort } from './ports';
 import { SEEN_TTL_SECONDS, Storage, type Head, type InboxItem } from './storage';
@@ -189,7 +189,8 @@ export class Ingestor {
     const duplicates = records - fresh.length;
 
     const settings = await storage.settings();
-    const { rules, lists } = this.d.rules();
+    const { rules: fileRules, lists } = this.d.rules();
+    const rules = withThresholds(fileRules, settings.ruleThresholds ?? {});
     const snapshot = (await storage.loadSnapshot(head)) as
       { engine?: unknown; correlator?: unknown } | undefined;
     const engineOpts = { rules, lists, disabledRules: settings.disabledRules, now: this.d.now };

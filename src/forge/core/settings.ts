@@ -23,6 +23,8 @@ export interface ForgeSettings {
   readonly disabledRules: readonly string[];
   /** Per rule: user names or ids it never raises a detection for. */
   readonly ruleAllowLists: Readonly<Record<string, readonly string[]>>;
+  /** Per count or distinct rule: a threshold in place of the rule file's. */
+  readonly ruleThresholds: Readonly<Record<string, number>>;
   /** How far back the install backfill reads the audit APIs. */
   readonly backfillDays: number;
   /** Whether issue and page views and searches (the bulk of a large site's events) are ingested. Off for
@@ -54,6 +56,7 @@ export const DEFAULT_SETTINGS: ForgeSettings = {
   ],
   disabledRules: [],
   ruleAllowLists: {},
+  ruleThresholds: {},
   backfillDays: 90,
   ingestViews: true,
 };
@@ -93,6 +96,13 @@ export function applySettings(base: ForgeSettings, change: unknown): ForgeSettin
       out[k] = v;
     } else if (k === 'adminGroups' || k === 'disabledRules') {
       out[k] = stringList(v, k);
+    } else if (k === 'ruleThresholds') {
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw new Error('settings.ruleThresholds: expected rule id → whole number');
+      for (const [id, n] of Object.entries(v as Record<string, unknown>))
+        if (!Number.isInteger(n) || (n as number) < 1)
+          throw new Error(`settings.ruleThresholds.${id}: expected a whole number of at least 1`);
+      out[k] = v;
     } else if (k === 'ingestViews') {
       if (typeof v !== 'boolean') throw new Error('settings.ingestViews: expected true or false');
       out[k] = v;
