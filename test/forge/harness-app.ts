@@ -60,7 +60,14 @@ export function installApp(opts: HarnessOptions = {}): ForgeHarness {
     installationId: randomUUID(),
     ...opts,
   });
-  const mods = m.modules;
+  registerModules(h);
+  return h;
+}
+
+/** Registers every manifest module with `h` under its key, pointing at the handler the manifest names: on a
+ *  fresh harness (installApp) or on one that already carries a site's history (the Cloudflare scenario). */
+export function registerModules(h: ForgeHarness): void {
+  const mods = manifest().modules;
   for (const t of mods['trigger'] ?? [])
     h.registerTrigger(String(t['key']), t['events'] as string[], handlerOf(String(t['function'])));
   for (const s of mods['scheduledTrigger'] ?? []) {
@@ -92,5 +99,4 @@ export function installApp(opts: HarnessOptions = {}): ForgeHarness {
         String(page['key']),
         handlerOf(String((page['resolver'] as { function: string }).function)) as never,
       );
-  return h;
 }

@@ -12,11 +12,12 @@ import path from 'node:path';
 import {
   entitiesFromManifest,
   resetForgeHarness,
+  seededRng,
   type ForgeHarness,
   type WebTriggerCall,
 } from '../../src/forge-harness';
 import { CloudSim, CloudSimError, type CloudSimOptions, type SimUser } from '../../src/cloudsim';
-import { handlerOf, manifest } from './harness-app';
+import { manifest, registerModules } from './harness-app';
 import { MOVEWORKS, BITBUCKET_SVC, SMARTSHEET } from '../../src/scenarios/cloudflare-2023';
 import { SENSITIVE_TERMS } from '../../src/scenarios/cloudflare-2023';
 
@@ -117,53 +118,6 @@ export interface ScenarioOptions {
   readonly log?: (line: string) => void;
 }
 
-/** A seeded PRNG (mulberry32), separate from the simulator's own, for the background's choices. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function timeoutOf(fnKey: string): number | undefined {
-  const fn = manifest().modules['function']?.find((f) => f['key'] === fnKey);
-  return typeof fn?.['timeoutSeconds'] === 'number' ? fn['timeoutSeconds'] : undefined;
-}
-
-/** Registers every manifest module with the harness (as harness-app.ts's installApp does, but on a harness
- *  that already carries the site's history). */
-function registerModules(h: ForgeHarness): void {
-  const mods = manifest().modules;
-  for (const t of mods['trigger'] ?? [])
-    h.registerTrigger(String(t['key']), t['events'] as string[], handlerOf(String(t['function'])));
-  for (const s of mods['scheduledTrigger'] ?? []) {
-    const fn = String(s['function']);
-    const timeout = timeoutOf(fn);
-    h.registerScheduledTrigger(String(s['key']), s['interval'] as 'fiveMinute', handlerOf(fn), {
-      ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
-    });
-  }
-  for (const w of mods['webtrigger'] ?? [])
-    h.registerWebTrigger(String(w['key']), handlerOf(String(w['function'])));
-  for (const c of mods['consumer'] ?? []) {
-    const fn = String(c['function']);
-    const timeout = timeoutOf(fn);
-    h.registerConsumer(String(c['queue']), handlerOf(fn), {
-      moduleKey: String(c['key']),
-      ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
-    });
-  }
-  for (const page of mods['jira:adminPage'] ?? [])
-    h.registerResolver(
-      String(page['key']),
-      handlerOf(String((page['resolver'] as { function: string }).function)) as never,
-    );
-}
-
 /** Group names and suspension of an account, as one comparable string. */
 function stateOf(cloud: CloudSim, id: string): string {
   const u = cloud.user(id);
@@ -201,7 +155,8 @@ const ORDINARY_SEARCHES = [
 
 export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult> {
   const log = o.log ?? (() => undefined);
-  const r = rng(o.seed);
+  // The background's choices: a seeded PRNG of their own, separate from the simulator's.
+  const r = seededRng(o.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const text = readFileSync(path.join(__dirname, '..', '..', 'manifest.yml'), 'utf8');
   const m = manifest();
