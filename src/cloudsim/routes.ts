@@ -417,18 +417,15 @@ export function routeConfluence(sim: CloudSim, req: HarnessRequest): Res {
       if (!g) return confErr(404, 'Group not found');
       return confMembers(sim, g, q);
     }
-    if (p === '/wiki/rest/api/group/user' && (method === 'POST' || method === 'DELETE')) {
-      const g = sim.groupByName(q.get('name') ?? '');
-      if (!g) return confErr(404, 'Group not found');
-      if (method === 'POST') {
-        sim.addToGroup(who.accountId, (req.json as { accountId?: string } | undefined)?.accountId ?? '', g);
-        return { status: 201 };
-      }
-      sim.removeFromGroup(who.accountId, q.get('accountId') ?? '', g);
-      return { status: 204 };
-    }
-    if (p === '/wiki/rest/api/group/userByGroupId' && (method === 'POST' || method === 'DELETE')) {
-      const g = sim.groups.get(q.get('groupId') ?? '');
+    // Membership changes, the group named by name or by id: POST adds the body's accountId, DELETE removes the query's.
+    if (
+      (p === '/wiki/rest/api/group/user' || p === '/wiki/rest/api/group/userByGroupId') &&
+      (method === 'POST' || method === 'DELETE')
+    ) {
+      const g =
+        p === '/wiki/rest/api/group/user'
+          ? sim.groupByName(q.get('name') ?? '')
+          : sim.groups.get(q.get('groupId') ?? '');
       if (!g) return confErr(404, 'Group not found');
       if (method === 'POST') {
         sim.addToGroup(who.accountId, (req.json as { accountId?: string } | undefined)?.accountId ?? '', g);
