@@ -658,20 +658,7 @@ export class ForgeHarness {
   ): Promise<ResponseLike> {
     const meta = { ...((metaIn ?? {}) as Record<string, unknown>) };
     const inv = this.currentInvocation();
-    const method = String(init?.method ?? 'GET').toUpperCase();
-    const headers = normaliseHeaders(init?.headers);
-    const bodyText = bodyToText(init?.body);
-    const rec: RecordedCall = {
-      meta,
-      path,
-      method,
-      headers,
-      body: parseJson(bodyText) ?? (bodyText || undefined),
-      ...(inv ? { invocationId: inv.id } : {}),
-      at: this.clock.now(),
-    };
-    this.calls.push(rec);
-    if (inv?.outcome === 'timeout') throw new InvocationTimeoutError(inv.id);
+    const { rec, method, headers, bodyText } = this.recordCall(meta, path, init, inv);
     const url = new URL(path, 'http://forge.invalid');
     const req: HarnessRequest = {
       remote: String(meta.remote ?? meta.type ?? ''),
@@ -746,20 +733,12 @@ export class ForgeHarness {
       throw new Error(`URL not included in the external fetch backend permissions: ${host}`);
     }
     const inv = this.currentInvocation();
-    const method = String(init?.method ?? 'GET').toUpperCase();
-    const headers = normaliseHeaders(init?.headers);
-    const bodyText = bodyToText(init?.body);
-    const rec: RecordedCall = {
-      meta: { type: 'external', host },
-      path: url.pathname + url.search,
-      method,
-      headers,
-      body: parseJson(bodyText) ?? (bodyText || undefined),
-      ...(inv ? { invocationId: inv.id } : {}),
-      at: this.clock.now(),
-    };
-    this.calls.push(rec);
-    if (inv?.outcome === 'timeout') throw new InvocationTimeoutError(inv.id);
+    const { rec, method, headers, bodyText } = this.recordCall(
+      { type: 'external', host },
+      url.pathname + url.search,
+      init,
+      inv,
+    );
     const req: HarnessRequest = {
       remote: host,
       provider: 'none',
@@ -772,6 +751,31 @@ export class ForgeHarness {
       json: parseJson(bodyText),
     };
     return this.answer(rec, req, handler, inv, href);
+  }
+
+  /** Records an outgoing call (its method, headers and body from `init`); fails it when the invocation has
+   *  already timed out, as the platform would. */
+  private recordCall(
+    meta: Record<string, unknown>,
+    path: string,
+    init: Record<string, unknown> | undefined,
+    inv: Invocation | undefined,
+  ): { rec: RecordedCall; method: string; headers: Record<string, string>; bodyText: string } {
+    const method = String(init?.method ?? 'GET').toUpperCase();
+    const headers = normaliseHeaders(init?.headers);
+    const bodyText = bodyToText(init?.body);
+    const rec: RecordedCall = {
+      meta,
+      path,
+      method,
+      headers,
+      body: parseJson(bodyText) ?? (bodyText || undefined),
+      ...(inv ? { invocationId: inv.id } : {}),
+      at: this.clock.now(),
+    };
+    this.calls.push(rec);
+    if (inv?.outcome === 'timeout') throw new InvocationTimeoutError(inv.id);
+    return { rec, method, headers, bodyText };
   }
 
   private async answer(
