@@ -9,7 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HANG, type HarnessRequest, type HarnessResponse } from '../forge-harness';
-import { parseJson } from '../forge-harness/http';
+import { harnessRequest } from '../forge-harness/http';
 import type { FaultTarget } from './faults';
 import { routeAdmin, routeBitbucket, routeConfluence, routeJira } from './routes';
 import type { CloudSim } from './site';
@@ -43,18 +43,13 @@ export async function startCloudSimServer(sim: CloudSim, port = 0): Promise<Clou
           if (typeof v === 'string') headers[k.toLowerCase()] = v;
         const bodyText = Buffer.concat(chunks).toString('utf8');
         const accountId = userFromBasic(sim, headers.authorization ?? '');
-        const hreq: HarnessRequest = {
-          remote: 'http',
-          provider: accountId ? 'user' : 'none',
-          ...(accountId ? { accountId } : {}),
-          method: (req.method ?? 'GET').toUpperCase(),
-          path: url.pathname + url.search,
-          pathname: url.pathname,
-          query: url.searchParams,
+        const hreq = harnessRequest(
+          { remote: 'http', provider: accountId ? 'user' : 'none', ...(accountId ? { accountId } : {}) },
+          (req.method ?? 'GET').toUpperCase(),
+          url,
           headers,
           bodyText,
-          json: parseJson(bodyText),
-        };
+        );
         const p = url.pathname;
         const [target, route]: [FaultTarget, (s: CloudSim, r: HarnessRequest) => HarnessResponse] =
           p.startsWith('/wiki/')

@@ -37,6 +37,7 @@ import {
   type ResponseLike,
   type RouteHandler,
   bodyToText,
+  harnessRequest,
   normaliseHeaders,
   parseJson,
   toResponseLike,
@@ -660,23 +661,23 @@ export class ForgeHarness {
     const inv = this.currentInvocation();
     const { rec, method, headers, bodyText } = this.recordCall(meta, path, init, inv);
     const url = new URL(path, 'http://forge.invalid');
-    const req: HarnessRequest = {
-      remote: String(meta.remote ?? meta.type ?? ''),
-      provider: (meta.provider as Provider | undefined) ?? 'app',
-      // `asUser()` names no account: the platform acts for the invocation's principal.
-      ...(typeof meta.accountId === 'string'
-        ? { accountId: meta.accountId }
-        : meta.provider === 'user' && inv?.principal
-          ? { accountId: inv.principal }
-          : {}),
+    const req = harnessRequest(
+      {
+        remote: String(meta.remote ?? meta.type ?? ''),
+        provider: (meta.provider as Provider | undefined) ?? 'app',
+        // `asUser()` names no account: the platform acts for the invocation's principal.
+        ...(typeof meta.accountId === 'string'
+          ? { accountId: meta.accountId }
+          : meta.provider === 'user' && inv?.principal
+            ? { accountId: inv.principal }
+            : {}),
+      },
       method,
-      path,
-      pathname: url.pathname,
-      query: url.searchParams,
+      url,
       headers,
       bodyText,
-      json: parseJson(bodyText),
-    };
+      path,
+    );
     let handler: RouteHandler | undefined;
     const platformFault = this.takePlatformFault(meta.type === 'kvs' ? 'kvs' : 'queue', req);
     if (
@@ -739,17 +740,7 @@ export class ForgeHarness {
       init,
       inv,
     );
-    const req: HarnessRequest = {
-      remote: host,
-      provider: 'none',
-      method,
-      path: url.pathname + url.search,
-      pathname: url.pathname,
-      query: url.searchParams,
-      headers,
-      bodyText,
-      json: parseJson(bodyText),
-    };
+    const req = harnessRequest({ remote: host, provider: 'none' }, method, url, headers, bodyText);
     return this.answer(rec, req, handler, inv, href);
   }
 

@@ -103,6 +103,28 @@ export function toResponseLike(res: HarnessResponse, url = ''): ResponseLike {
   };
 }
 
+/** A request as the route handlers see it, with who sends it: the query from `url`, the body parsed as JSON
+ *  when it is JSON; `path` is the path with query as sent (default: `url`'s). */
+export function harnessRequest(
+  from: Pick<HarnessRequest, 'remote' | 'provider' | 'accountId'>,
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  bodyText: string,
+  path = url.pathname + url.search,
+): HarnessRequest {
+  return {
+    ...from,
+    method,
+    path,
+    pathname: url.pathname,
+    query: url.searchParams,
+    headers,
+    bodyText,
+    json: parseJson(bodyText),
+  };
+}
+
 /** Normalises fetch-style headers (Headers, array pairs, or a plain object) to lower-case keys. */
 export function normaliseHeaders(h: unknown): Record<string, string> {
   const out: Record<string, string> = {};
