@@ -44,22 +44,27 @@ function timeoutOf(fnKey: string): number | undefined {
   return typeof fn?.['timeoutSeconds'] === 'number' ? fn['timeoutSeconds'] : undefined;
 }
 
-/** A fresh harness with the manifest's entities, egress and scopes, and every module registered. */
-export function installApp(opts: HarnessOptions = {}): ForgeHarness {
+/** A fresh harness with the manifest's entities, egress and scopes (on Jira unless `opts` say otherwise), and
+ *  no module registered yet. */
+export function manifestHarness(opts: HarnessOptions = {}): ForgeHarness {
   const text = readFileSync(MANIFEST, 'utf8');
   const m = manifest();
   const egress = (m.permissions.external?.fetch?.backend ?? []).map((b) =>
     typeof b === 'string' ? b : b.address,
   );
-  const h = resetForgeHarness({
+  return resetForgeHarness({
     entities: entitiesFromManifest(text),
     egress: egress.filter((e) => !e.includes('*')),
     scopes: m.permissions.scopes,
     product: 'jira',
-    // A new installation per harness: the app keeps per-installation hints in memory between invocations.
-    installationId: randomUUID(),
     ...opts,
   });
+}
+
+/** A fresh harness with the manifest's entities, egress and scopes, and every module registered. */
+export function installApp(opts: HarnessOptions = {}): ForgeHarness {
+  // A new installation per harness: the app keeps per-installation hints in memory between invocations.
+  const h = manifestHarness({ installationId: randomUUID(), ...opts });
   registerModules(h);
   return h;
 }

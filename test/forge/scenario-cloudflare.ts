@@ -7,17 +7,9 @@
  * History before the install (July 2023, the service accounts' last ordinary use) is played with no app
  * registered, so it reaches the app only through the install backfill of the audit APIs, as on a real site.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import {
-  entitiesFromManifest,
-  resetForgeHarness,
-  seededRng,
-  type ForgeHarness,
-  type WebTriggerCall,
-} from '../../src/forge-harness';
+import { seededRng, type ForgeHarness, type WebTriggerCall } from '../../src/forge-harness';
 import { CloudSim, CloudSimError, type CloudSimOptions, type SimUser } from '../../src/cloudsim';
-import { manifest, registerModules } from './harness-app';
+import { manifestHarness, registerModules } from './harness-app';
 import { MOVEWORKS, BITBUCKET_SVC, SMARTSHEET } from '../../src/scenarios/cloudflare-2023';
 import { SENSITIVE_TERMS } from '../../src/scenarios/cloudflare-2023';
 
@@ -158,16 +150,7 @@ export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult
   // The background's choices: a seeded PRNG of their own, separate from the simulator's.
   const r = seededRng(o.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const text = readFileSync(path.join(__dirname, '..', '..', 'manifest.yml'), 'utf8');
-  const m = manifest();
-  const egress = (m.permissions.external?.fetch?.backend ?? []).map((b) =>
-    typeof b === 'string' ? b : b.address,
-  );
-  const h = resetForgeHarness({
-    entities: entitiesFromManifest(text),
-    egress: egress.filter((e) => !e.includes('*')),
-    scopes: m.permissions.scopes,
-    product: 'jira',
+  const h = manifestHarness({
     installationId: `cloudflare-${o.seed}-${o.faults ? 'faults' : 'clean'}`,
     startMs: at(6, 3, 0, 0),
     seed: o.seed,
