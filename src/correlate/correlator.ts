@@ -6,6 +6,11 @@
  *
  * State is bounded by the gap: links older than the gap and incidents idle for longer than the gap are no
  * longer indexed (closed incidents stay in `incidents()`, which is output, not working state).
+ *
+ * Links outlive the gap (decision 0008): the identities an identity's incidents gathered by a link (created,
+ * added to a group, given a token or permission) are remembered for the longer link memory (default 90 days),
+ * and an incident opened later for that identity, after a quiet spell longer than the gap, starts with them.
+ * Cloudflare's service account created jdoe2 and put itself into an admin group 7 days 1.5 h later.
  */
 import { createHash } from 'node:crypto';
 import type { Detection, Identity } from '../core/detection';
@@ -15,11 +20,16 @@ import { maxSeverity, severityRank, type Severity } from '../core/severity';
 import { CATEGORY_LABELS } from './labels';
 
 export const DEFAULT_GAP_MS = 7 * 86_400_000;
+export const DEFAULT_LINK_MEMORY_MS = 90 * 86_400_000;
 
 export interface CorrelatorOptions {
   /** A detection joins an incident only if the incident's last detection is at most this long before (or
    *  after) it; links older than this are forgotten. Default 7 days. */
   readonly gapMs?: number;
+  /** An incident opened for an identity inherits the identities linked to it (created, added to a group, given
+   *  a token or permission) in its earlier incidents whose last detection is at most this long before (or
+   *  after) it, beyond the gap; older remembered links are forgotten. Default 90 days. */
+  readonly linkMemoryMs?: number;
 }
 
 /** Names that stand for "nobody in particular": linking through them would merge unrelated incidents. */
@@ -32,11 +42,29 @@ interface Link {
   readonly time: number;
 }
 
-const SNAPSHOT_VERSION = 1;
+/** An identity linked into an incident (by a link relation), remembered under that incident's actor. */
+interface Remembered {
+  readonly linked: LinkedIdentity;
+  /** The incident that gathered it (resolved through merges): it is remembered while that incident's last
+   *  detection, or the link itself, is within the link memory. */
+  readonly incident: string;
+}
+
+const LINK_RELATIONS: ReadonlySet<LinkRelation> = new Set<LinkRelation>([
+  'created',
+  'added-to-group',
+  'granted-token',
+  'granted-permission',
+]);
+
+/** 2: `linkMemoryMs` and `memory` (links that outlive the gap). Version 1 is still restored, with no memory. */
+const SNAPSHOT_VERSION = 2;
+const SNAPSHOT_VERSIONS: readonly number[] = [1, SNAPSHOT_VERSION];
 
 export interface CorrelatorSnapshot {
   readonly version: typeof SNAPSHOT_VERSION;
   readonly gapMs: number;
+  readonly linkMemoryMs: number;
   readonly maxTime: number | null;
   readonly lastPrune: number | null;
   readonly incidents: (Omit<WorkingIncident, 'keys'> & { keys: string[] })[];
@@ -47,6 +75,7 @@ export interface CorrelatorSnapshot {
   readonly byAnonymousSource: [string, string][];
   readonly byAttackerAddress: [string, string][];
   readonly merged: [string, string][];
+  readonly memory: [string, Remembered[]][];
 }
 
 interface WorkingIncident {
@@ -89,6 +118,7 @@ function relationOf(e: AuditEvent): Link['relation'] | undefined {
 
 export class Correlator {
   private readonly gapMs: number;
+  private readonly linkMemoryMs: number;
   /** child key → links naming it as the child (newest last). */
   private readonly parentsOf = new Map<string, Link[]>();
   /** parent key → links it made. */
@@ -106,9 +136,12 @@ export class Correlator {
   private lastPrune = -Infinity;
   /** Ids of incidents merged into another → the id they live on under, so an id `add` returned stays valid. */
   private readonly merged = new Map<string, string>();
+  /** Actor key → identities its incidents gathered by a link (newest last), kept for the link memory. */
+  private readonly memory = new Map<string, Remembered[]>();
 
   constructor(options: CorrelatorOptions = {}) {
     this.gapMs = options.gapMs ?? DEFAULT_GAP_MS;
+    this.linkMemoryMs = Math.max(options.linkMemoryMs ?? DEFAULT_LINK_MEMORY_MS, this.gapMs);
   }
 
   /** Records the identity link an event makes, if any. Call it for every event, before `add` for its detections. */
@@ -193,10 +226,7 @@ export class Correlator {
 
   /** A snapshot of one incident, by the id `add` returned (also after that incident was merged into another). */
   incident(id: string): Incident | undefined {
-    let current = id;
-    for (let next = this.merged.get(current); next !== undefined; next = this.merged.get(current))
-      current = next;
-    const inc = this.byId.get(current);
+    const inc = this.resolve(id);
     return inc ? freeze(inc) : undefined;
   }
 
@@ -214,6 +244,7 @@ export class Correlator {
     return {
       version: SNAPSHOT_VERSION,
       gapMs: this.gapMs,
+      linkMemoryMs: this.linkMemoryMs,
       maxTime: Number.isFinite(this.maxTime) ? this.maxTime : null,
       lastPrune: Number.isFinite(this.lastPrune) ? this.lastPrune : null,
       incidents: this.all.map((inc) => ({ ...inc, keys: [...inc.keys] })),
@@ -224,19 +255,23 @@ export class Correlator {
       byAnonymousSource: ids(this.byAnonymousSource),
       byAttackerAddress: ids(this.byAttackerAddress),
       merged: [...this.merged],
+      memory: [...this.memory],
     };
   }
 
   static restore(snapshot: unknown): Correlator {
-    const s = snapshot as Partial<CorrelatorSnapshot> | null;
-    if (typeof s !== 'object' || s === null || s.version !== SNAPSHOT_VERSION) {
-      throw new Error(`not a correlator snapshot of version ${SNAPSHOT_VERSION}`);
+    const s = snapshot as (Omit<Partial<CorrelatorSnapshot>, 'version'> & { version?: unknown }) | null;
+    if (typeof s !== 'object' || s === null || !SNAPSHOT_VERSIONS.includes(s.version as number)) {
+      throw new Error(`not a correlator snapshot of version ${SNAPSHOT_VERSIONS.join(' or ')}`);
     }
     const need = <T>(v: T[] | undefined, what: string): T[] => {
       if (!Array.isArray(v)) throw new Error(`correlator snapshot: ${what} must be an array`);
       return v;
     };
-    const c = new Correlator({ gapMs: typeof s.gapMs === 'number' ? s.gapMs : DEFAULT_GAP_MS });
+    const c = new Correlator({
+      gapMs: typeof s.gapMs === 'number' ? s.gapMs : DEFAULT_GAP_MS,
+      ...(typeof s.linkMemoryMs === 'number' ? { linkMemoryMs: s.linkMemoryMs } : {}),
+    });
     c.maxTime = typeof s.maxTime === 'number' ? s.maxTime : -Infinity;
     c.lastPrune = typeof s.lastPrune === 'number' ? s.lastPrune : -Infinity;
     for (const inc of need(s.incidents, 'incidents')) {
@@ -262,14 +297,38 @@ export class Correlator {
     for (const [k, links] of need(s.parentsOf, 'parentsOf')) c.parentsOf.set(k, links);
     for (const [k, links] of need(s.childrenOf, 'childrenOf')) c.childrenOf.set(k, links);
     for (const [from, to] of need(s.merged, 'merged')) c.merged.set(from, to);
+    // Version 1 had no link memory: links gathered before the upgrade are not remembered beyond the gap.
+    if (s.version !== 1) {
+      for (const [k, list] of need(s.memory, 'memory')) {
+        for (const r of list)
+          if (!c.resolve(r.incident))
+            throw new Error(`correlator snapshot: memory names unknown incident ${r.incident}`);
+        c.memory.set(k, list);
+      }
+    }
     return c;
   }
 
   /** Working-state sizes, for memory checks. */
-  stats(): { links: number; indexedIdentities: number; incidents: number } {
+  stats(): { links: number; indexedIdentities: number; incidents: number; rememberedLinks: number } {
     let links = 0;
     for (const l of this.parentsOf.values()) links += l.length;
-    return { links, indexedIdentities: this.byIdentity.size, incidents: this.all.length };
+    let rememberedLinks = 0;
+    for (const l of this.memory.values()) rememberedLinks += l.length;
+    return { links, indexedIdentities: this.byIdentity.size, incidents: this.all.length, rememberedLinks };
+  }
+
+  /** The incident an id names, following merges. */
+  private resolve(id: string): WorkingIncident | undefined {
+    let current = id;
+    for (let next = this.merged.get(current); next !== undefined; next = this.merged.get(current))
+      current = next;
+    return this.byId.get(current);
+  }
+
+  /** When a remembered link was last part of a story: its own time, or its incident's last detection. */
+  private rememberedAt(r: Remembered): number {
+    return Math.max(r.linked['@timestamp'], this.resolve(r.incident)?.last ?? -Infinity);
   }
 
   private open(d: Detection, keys: string[]): WorkingIncident {
@@ -306,6 +365,14 @@ export class Correlator {
         });
       }
     }
+    // Identities its earlier incidents gathered by a link come with it too, beyond the gap, within the link
+    // memory (with their original `via` and time): the account it created before a quiet week is still its own.
+    for (const k of keys) {
+      for (const r of this.memory.get(k) ?? []) {
+        if (Math.abs(d['@timestamp'] - this.rememberedAt(r)) > this.linkMemoryMs) continue;
+        this.addIdentity(inc, r.linked);
+      }
+    }
     return inc;
   }
 
@@ -316,10 +383,16 @@ export class Correlator {
       return;
     }
     inc.identities.push(li);
+    const horizon = this.maxTime - this.gapMs;
     for (const k of keys) {
       inc.keys.add(k);
-      // An identity already in another live incident stays there: the earlier one is the better story.
-      if (!this.byIdentity.has(k)) this.byIdentity.set(k, inc);
+      // An identity already in another live incident stays there: the earlier one is the better story. One
+      // indexed under an incident idle for longer than the gap (which the next prune drops) moves to this one.
+      const held = this.byIdentity.get(k);
+      if (!held || held.last < horizon) this.byIdentity.set(k, inc);
+    }
+    if (LINK_RELATIONS.has(li.relation)) {
+      for (const k of identityKeys(inc.actor)) push(this.memory, k, { linked: li, incident: inc.id });
     }
   }
 
@@ -410,6 +483,12 @@ export class Correlator {
     for (const [k, inc] of this.byIdentity) if (inc.last < horizon) this.byIdentity.delete(k);
     for (const [k, inc] of this.byAnonymousSource) if (inc.last < horizon) this.byAnonymousSource.delete(k);
     for (const [k, inc] of this.byAttackerAddress) if (inc.last < horizon) this.byAttackerAddress.delete(k);
+    const memoryHorizon = this.maxTime - this.linkMemoryMs;
+    for (const [k, list] of this.memory) {
+      const keep = list.filter((r) => this.rememberedAt(r) >= memoryHorizon);
+      if (keep.length === 0) this.memory.delete(k);
+      else if (keep.length !== list.length) this.memory.set(k, keep);
+    }
     this.lastPrune = this.maxTime;
   }
 }
@@ -424,7 +503,7 @@ function bySource(d: Detection): boolean {
   return d.key.startsWith('source.ip=');
 }
 
-function push(m: Map<string, Link[]>, k: string, l: Link): void {
+function push<T>(m: Map<string, T[]>, k: string, l: T): void {
   const list = m.get(k);
   if (list) list.push(l);
   else m.set(k, [l]);

@@ -1,6 +1,7 @@
 export {
   Correlator,
   DEFAULT_GAP_MS,
+  DEFAULT_LINK_MEMORY_MS,
   titleOf,
   type CorrelatorOptions,
   type CorrelatorSnapshot,

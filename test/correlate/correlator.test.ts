@@ -1,5 +1,6 @@
 import type { Detection } from '../../src/core/detection';
 import type { AuditEvent } from '../../src/core/event';
+import type { Incident } from '../../src/core/incident';
 import { Correlator } from '../../src/correlate';
 import { Engine } from '../../src/engine';
 import { ListSet } from '../../src/lists';
@@ -404,5 +405,150 @@ describe('snapshot and restore', () => {
       /unknown incident inc-missing/,
     );
     expect(() => Correlator.restore({ ...snap, incidents: 'x' })).toThrow(/incidents must be an array/);
+  });
+});
+
+describe('links outlive the gap (link memory)', () => {
+  /** Cloudflare's quiet week: the service account creates jdoe2, nothing is detected for longer than the gap,
+   *  then it puts itself into an admin group; jdoe2 acts an hour later, the service account again after that.
+   *  `traffic` adds an undetected login every hour in between, so the correlator prunes during the quiet week
+   *  (its last prune before the admin-group add is then less than a gap after the creation). */
+  const quietWeek = (quiet: number, traffic: boolean): AuditEvent[] => [
+    ev({
+      '@timestamp': T0,
+      'event.action': 'user.created',
+      'user.name': 'svc-smartsheet',
+      'user.target.name': 'jdoe2',
+    }),
+    ...(traffic
+      ? Array.from({ length: Math.floor(quiet / HOUR) }, (_, i) =>
+          ev({ '@timestamp': T0 + (i + 1) * HOUR - MIN, 'event.action': 'user.login', 'user.name': 'zed' }),
+        )
+      : []),
+    ev({
+      '@timestamp': T0 + quiet,
+      'event.action': 'group.member.added',
+      'user.name': 'svc-smartsheet',
+      'user.target.name': 'svc-smartsheet',
+      'group.name': 'jira-administrators',
+    }),
+    ev({ '@timestamp': T0 + quiet + HOUR, 'event.action': 'repository.archive.downloaded', 'user.name': 'jdoe2' }),
+    ev({ '@timestamp': T0 + quiet + 2 * HOUR, 'event.action': 'search.performed', 'user.name': 'svc-smartsheet' }),
+  ];
+  const run = (events: AuditEvent[], options: ConstructorParameters<typeof Correlator>[0] = {}) => {
+    const engine = new Engine({ rules, lists });
+    const corr = new Correlator(options);
+    for (const e of events) {
+      corr.observe(e);
+      for (const d of engine.process(e)) corr.add(d);
+    }
+    return { corr, incidents: corr.incidents() };
+  };
+  const shape = (incidents: readonly Incident[]) =>
+    incidents.map((i) => ({
+      actor: i.actor.name,
+      rules: i.detections.map((d) => `${d.rule.id} ${d.actor.name ?? ''}`),
+      identities: i.identities.map((l) => [l.identity.name, l.relation, l.via ?? null, l['@timestamp']]),
+    }));
+
+  it.each([false, true])(
+    'a quiet week (7 days 2 h without detections): the new incident holds the account its actor created, and its detections join (traffic %s)',
+    (traffic) => {
+      const { incidents } = run(quietWeek(7 * DAY + 2 * HOUR, traffic));
+      expect(shape(incidents)).toEqual([
+        {
+          actor: 'svc-smartsheet',
+          rules: ['user-created svc-smartsheet'],
+          identities: [
+            ['svc-smartsheet', 'actor', null, T0],
+            ['jdoe2', 'created', 'svc-smartsheet', T0],
+          ],
+        },
+        {
+          actor: 'svc-smartsheet',
+          rules: ['admin-added svc-smartsheet', 'archive jdoe2', 'search svc-smartsheet'],
+          // jdoe2 with its original link: created by svc-smartsheet at T0.
+          identities: [
+            ['svc-smartsheet', 'actor', null, T0 + 7 * DAY + 2 * HOUR],
+            ['jdoe2', 'created', 'svc-smartsheet', T0],
+          ],
+        },
+      ]);
+    },
+  );
+
+  it('within the gap nothing changes; without link memory (memory = gap) the quiet week splits jdoe2 off', () => {
+    // Within the gap: one incident, as before.
+    expect(shape(run(quietWeek(6 * DAY, true)).incidents).map((i) => i.rules)).toEqual([
+      ['user-created svc-smartsheet', 'admin-added svc-smartsheet', 'archive jdoe2', 'search svc-smartsheet'],
+    ]);
+    // Link memory no longer than the gap: the old behaviour, jdoe2 in an incident of its own.
+    const { incidents } = run(quietWeek(7 * DAY + 2 * HOUR, false), { linkMemoryMs: 7 * DAY });
+    expect(shape(incidents).map((i) => [i.actor, i.identities.map((l) => l[0])])).toEqual([
+      ['svc-smartsheet', ['svc-smartsheet', 'jdoe2']],
+      ['svc-smartsheet', ['svc-smartsheet']],
+      ['jdoe2', ['jdoe2']],
+    ]);
+  });
+
+  it('link memory expires: after 90+ days no inheritance, and the remembered links are pruned', () => {
+    const inherited = (quiet: number) =>
+      run(quietWeek(quiet, false)).incidents.map((i) => i.identities.map((l) => l.identity.name));
+    expect(inherited(89 * DAY)).toEqual([
+      ['svc-smartsheet', 'jdoe2'],
+      ['svc-smartsheet', 'jdoe2'],
+    ]);
+    expect(inherited(91 * DAY)).toEqual([['svc-smartsheet', 'jdoe2'], ['svc-smartsheet'], ['jdoe2']]);
+    // A shorter memory, as an option.
+    expect(
+      run(quietWeek(20 * DAY, false), { linkMemoryMs: 14 * DAY }).incidents.map((i) => i.actor.name),
+    ).toEqual(['svc-smartsheet', 'svc-smartsheet', 'jdoe2']);
+    // Bounded: remembered while the link or its incident is within the memory, then pruned.
+    const { corr } = run(quietWeek(7 * DAY + 2 * HOUR, false));
+    expect(corr.stats().rememberedLinks).toBeGreaterThan(0);
+    for (let day = 8; day <= 100; day++)
+      corr.observe(ev({ '@timestamp': T0 + day * DAY, 'event.action': 'user.login', 'user.name': 'zed' }));
+    expect(corr.stats()).toMatchObject({ links: 0, indexedIdentities: 0, rememberedLinks: 0 });
+  });
+
+  it('a correlator restored mid-stream files the quiet week exactly as one that never stopped', () => {
+    const EVENTS = quietWeek(7 * DAY + 2 * HOUR, true);
+    const play = (split: number | undefined, downgrade = false) => {
+      const events = structuredClone(EVENTS);
+      const engine = new Engine({ rules, lists });
+      let corr = new Correlator();
+      events.forEach((e, i) => {
+        if (i === split) {
+          const snap = JSON.parse(JSON.stringify(corr.snapshot())) as Record<string, unknown>;
+          expect(snap['version']).toBe(2);
+          if (downgrade) {
+            delete snap['memory'];
+            delete snap['linkMemoryMs'];
+            snap['version'] = 1;
+          }
+          corr = Correlator.restore(snap);
+        }
+        corr.observe(e);
+        for (const d of engine.process(e)) corr.add(d);
+      });
+      return JSON.parse(JSON.stringify(corr.incidents())) as Incident[];
+    };
+    const whole = play(undefined);
+    expect(whole.map((i) => i.identities.map((l) => l.identity.name))).toEqual([
+      ['svc-smartsheet', 'jdoe2'],
+      ['svc-smartsheet', 'jdoe2'],
+    ]);
+    for (let split = 0; split <= EVENTS.length; split++)
+      expect({ split, incidents: play(split) }).toEqual({ split, incidents: whole });
+    // A version 1 snapshot (before link memory) still restores; what it gathered is not remembered beyond the gap.
+    const fromV1 = play(EVENTS.length - 3, true);
+    expect(fromV1.map((i) => i.identities.map((l) => l.identity.name))).toEqual([
+      ['svc-smartsheet', 'jdoe2'],
+      ['svc-smartsheet'],
+      ['jdoe2'],
+    ]);
+    expect(() => Correlator.restore({ version: 9 })).toThrow(/version 1 or 2/);
+    const snap = JSON.parse(JSON.stringify(new Correlator().snapshot())) as Record<string, unknown>;
+    expect(() => Correlator.restore({ ...snap, memory: undefined })).toThrow(/memory must be an array/);
   });
 });
