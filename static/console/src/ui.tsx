@@ -62,3 +62,27 @@ export function Empty({ title, children }: { title: string; children: ReactNode 
     </div>
   );
 }
+
+/** What became of a save: the success message (announced politely) or the error, under the screen's title. */
+export function SaveOutcome({
+  message,
+  saveError,
+  failedTitle,
+}: {
+  message: string | undefined;
+  saveError: unknown;
+  failedTitle: string;
+}) {
+  return (
+    <>
+      <div aria-live="polite">
+        {message ? (
+          <SectionMessage appearance="success">
+            <p>{message}</p>
+          </SectionMessage>
+        ) : null}
+      </div>
+      {saveError !== undefined ? <ErrorState title={failedTitle} error={saveError} /> : null}
+    </>
+  );
+}

@@ -1,10 +1,9 @@
 import Button from '@atlaskit/button/new';
 import Heading from '@atlaskit/heading';
-import SectionMessage from '@atlaskit/section-message';
 import Textfield from '@atlaskit/textfield';
 import Toggle from '@atlaskit/toggle';
 import { RESPONSE_ACTIONS, SEVERITIES, type ConsoleApi, type ResponsePolicy, type Severity } from '../api';
-import { ErrorState, Loading } from '../ui';
+import { ErrorState, Loading, SaveOutcome } from '../ui';
 import { AllowList } from './Rules';
 import { useSettings } from './useSettings';
 
@@ -38,14 +37,7 @@ export function PolicyView({ api, onAuthError }: { api: ConsoleApi; onAuthError:
       <p className="sub">
         What Bulkhead does by itself when an incident reaches a severity, and the guardrails around it.
       </p>
-      <div aria-live="polite">
-        {s.message ? (
-          <SectionMessage appearance="success">
-            <p>{s.message}</p>
-          </SectionMessage>
-        ) : null}
-      </div>
-      {s.saveError !== undefined ? <ErrorState title="The policy was not saved" error={s.saveError} /> : null}
+      <SaveOutcome message={s.message} saveError={s.saveError} failedTitle="The policy was not saved" />
       <div className="form">
         <label htmlFor="min-severity">Act on incidents at least</label>
         <select

@@ -1,13 +1,12 @@
 import Button from '@atlaskit/button/new';
 import DynamicTable from '@atlaskit/dynamic-table';
 import Heading from '@atlaskit/heading';
-import SectionMessage from '@atlaskit/section-message';
 import Textfield from '@atlaskit/textfield';
 import Toggle from '@atlaskit/toggle';
 import { useState } from 'react';
 import { ApiError, validThreshold, type ConsoleApi, type RuleSetting } from '../api';
 import { splitList } from '../format';
-import { Empty, ErrorState, Loading } from '../ui';
+import { Empty, ErrorState, Loading, SaveOutcome } from '../ui';
 import { useSettings } from './useSettings';
 
 export function RulesView({ api, onAuthError }: { api: ConsoleApi; onAuthError: (e: unknown) => void }) {
@@ -113,14 +112,7 @@ export function RulesView({ api, onAuthError }: { api: ConsoleApi; onAuthError: 
         never fires for. Rules that count (events, or distinct targets, in a window) fire at their threshold:
         the rule file gives the default, and a value set here replaces it.
       </p>
-      <div aria-live="polite">
-        {s.message ? (
-          <SectionMessage appearance="success">
-            <p>{s.message}</p>
-          </SectionMessage>
-        ) : null}
-      </div>
-      {s.saveError !== undefined ? <ErrorState title="The rules were not saved" error={s.saveError} /> : null}
+      <SaveOutcome message={s.message} saveError={s.saveError} failedTitle="The rules were not saved" />
       <div className="search">
         <label htmlFor="rule-search">Find a rule</label>
         <Textfield
