@@ -11,6 +11,7 @@
  * lists are filtered here. Refusals and bad input come back as `{ error: { code, message, field? } }`
  * (`forbidden`, `invalid`, `not-found`, `conflict`). Secrets go in through `secrets.set` and never come out.
  */
+import { CONSOLE_FUNCTIONS, type ConsoleFunction } from '../../console-contract';
 import type { IncidentStatus } from '../../core/incident';
 import { thresholdOf, type CompiledRule } from '../../rules/compiled';
 import { atLeast, isSeverity, type Severity } from '../../core/severity';
@@ -201,21 +202,7 @@ export interface ConsoleDeps {
   readonly access: (ctx: CallerContext) => ProductAccess;
 }
 
-export const CONSOLE_FUNCTIONS = [
-  'session',
-  'incidents.list',
-  'incidents.get',
-  'incidents.setStatus',
-  'actions.undo',
-  'actions.approve',
-  'settings.get',
-  'settings.put',
-  'readiness',
-  'export',
-  'secrets.set',
-  'secrets.clear',
-] as const;
-export type ConsoleFunction = (typeof CONSOLE_FUNCTIONS)[number];
+export { CONSOLE_FUNCTIONS, type ConsoleFunction };
 
 interface Filters {
   readonly status?: readonly IncidentStatus[];

@@ -10,6 +10,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { summarizeIncident } from '../../console-contract';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { DateTime } from 'luxon';
@@ -174,19 +175,8 @@ function parseQuery(c: Context, paged: boolean): IncidentQuery {
 }
 
 /** An incident as listed: without its detections' events. */
-function summary({ incident: i, actions }: IncidentListItem) {
-  return {
-    id: i.id,
-    status: i.status,
-    severity: i.severity,
-    title: i.title,
-    actor: i.actor,
-    firstTimestamp: i.firstTimestamp,
-    lastTimestamp: i.lastTimestamp,
-    detectionCount: i.detections.length,
-    rules: [...new Set(i.detections.map((d) => d.rule.id))],
-    actions,
-  };
+function summary({ incident, actions }: IncidentListItem) {
+  return summarizeIncident(incident, actions);
 }
 
 /** Settings as they may leave the service: the known fields only, secrets as `{ set }`. */

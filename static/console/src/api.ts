@@ -4,6 +4,7 @@
  * Shapes follow the HTTP API (src/serve/http/app.ts): the Forge resolvers answer with the same shapes.
  */
 
+import { summarizeIncident } from '../../../src/console-contract';
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
 export type Product = 'jira' | 'confluence' | 'bitbucket';
@@ -310,16 +311,5 @@ export function touches(incident: Incident, scope: Scope): boolean {
 
 /** The list row of a full incident (what GET /api/incidents returns for it). */
 export function summarize(i: Incident, actions: readonly ActionRecord[]): IncidentSummary {
-  return {
-    id: i.id,
-    status: i.status,
-    severity: i.severity,
-    title: i.title,
-    actor: i.actor,
-    firstTimestamp: i.firstTimestamp,
-    lastTimestamp: i.lastTimestamp,
-    detectionCount: i.detections.length,
-    rules: [...new Set(i.detections.map((d) => d.rule.id))],
-    actions,
-  };
+  return summarizeIncident(i, actions);
 }

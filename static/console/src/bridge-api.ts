@@ -13,25 +13,13 @@ import type {
   SettingsView,
   Scope,
 } from './api';
+import { CONSOLE_FUNCTIONS } from '../../../src/console-contract';
 import { ApiError, editable } from './api';
 
 export type Invoke = (key: string, payload?: Record<string, unknown>) => Promise<unknown>;
 
-/** The resolver keys, in one place. */
-export const BRIDGE_KEYS = [
-  'session',
-  'incidents.list',
-  'incidents.get',
-  'incidents.setStatus',
-  'actions.undo',
-  'actions.approve',
-  'settings.get',
-  'settings.put',
-  'readiness',
-  'export',
-  'secrets.set',
-  'secrets.clear',
-] as const;
+/** The resolver keys, in one place: the contract the Forge app's resolvers serve. */
+export const BRIDGE_KEYS = CONSOLE_FUNCTIONS;
 export type BridgeKey = (typeof BRIDGE_KEYS)[number];
 
 export interface BridgeApiOptions {
@@ -69,8 +57,7 @@ export function bridgeApi(opts: BridgeApiOptions): ConsoleApi {
     undo: (id) => call<ActionRecord>('actions.undo', { id }),
     approve: (id) => call<ActionRecord>('actions.approve', { id }),
     getSettings: () => call<SettingsView>('settings.get'),
-    putSettings: (s) =>
-      call<SettingsView>('settings.put', { settings: editable(s) }),
+    putSettings: (s) => call<SettingsView>('settings.put', { settings: editable(s) }),
     readiness: () => call<Readiness>('readiness'),
     async setSecret(name, value) {
       await call('secrets.set', { name, value });
