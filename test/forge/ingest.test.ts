@@ -191,6 +191,47 @@ describe('product events', () => {
   });
 });
 
+describe('a batch that can start containment is drained at once, by any path', () => {
+  const ordinary = (id: number) => ({
+    ...adminGroupRecord(id),
+    summary: 'User added to group',
+    objectItem: { name: 'developers', typeName: 'GROUP' },
+  });
+
+  test('an admin-group change from a poll pushes a drain with no delay, past the debounce and cooldown marks', async () => {
+    const t = testApp();
+    // A large state's cooldown holds the regular drains back (up to 300 s).
+    await t.kv.set(KEYS.drainPending('fast'), t.clock.now, 264);
+    await t.app.ingestor.accept('jira-audit', [ordinary(1)]);
+    expect(t.pushed).toEqual([]); // the cooldown's queued drain will take it
+    await t.app.ingestor.accept('jira-audit', [ordinary(2), adminGroupRecord(3)]);
+    expect(t.pushed).toEqual([{ queue: 'ingest', body: { kind: 'drain', urgent: true } }]);
+    // A second urgent batch before that drain starts shares it (plus the regular request, here a no-op).
+    await t.app.ingestor.accept('confluence-audit', [adminGroupRecord(4)]);
+    expect(t.pushed).toHaveLength(1);
+    // The drain clears the mark before it reads the inbox: what arrives later asks for its own.
+    await t.app.job('ingest', { kind: 'drain', urgent: true });
+    expect(await t.kv.get(KEYS.drainPending('urgent'))).toBeUndefined();
+    expect(t.pushed.filter((p) => p.queue === 'contain')).toHaveLength(1);
+    await t.app.ingestor.accept('jira-audit', [adminGroupRecord(5)]);
+    expect(t.pushed.filter((p) => p.queue === 'ingest').pop()).toEqual({
+      queue: 'ingest',
+      body: { kind: 'drain', urgent: true },
+    });
+  });
+
+  test('only what a rule can raise to the policy severity on its own is urgent; a disabled rule is not', async () => {
+    const t = testApp();
+    await t.app.ingestor.accept('jira-audit', [ordinary(1)]);
+    expect(t.pushed).toEqual([{ queue: 'ingest', body: { kind: 'drain' }, delay: 5 }]);
+    const u = testApp();
+    const s = await u.app.storage.settings();
+    await u.app.storage.saveSettings({ ...s, disabledRules: ['admin-group-member-added'] });
+    await u.app.ingestor.accept('jira-audit', [adminGroupRecord(1)]);
+    expect(u.pushed).toEqual([{ queue: 'ingest', body: { kind: 'drain' }, delay: 5 }]);
+  });
+});
+
 test('drains slow down as the state grows, to keep snapshot reads and writes within the KVS budget', async () => {
   const { drainCooldownSeconds } = await import('../../src/forge/core/ingest');
   expect(drainCooldownSeconds(200_000)).toBe(5);

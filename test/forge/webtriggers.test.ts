@@ -28,7 +28,8 @@ describe('forwarder web trigger (HMAC-SHA256 over timestamp and body, 5-minute w
     const ok = await t.app.webtrigger('forwarder', req);
     expect(ok.statusCode).toBe(202);
     expect(t.kv.keys().filter((k) => k.startsWith('inbox:'))).toHaveLength(1);
-    expect(t.pushed).toEqual([{ queue: 'ingest', body: { kind: 'drain' }, delay: 5 }]);
+    // An admin-group change can start containment: drained at once (Ingestor.urgent).
+    expect(t.pushed).toEqual([{ queue: 'ingest', body: { kind: 'drain', urgent: true } }]);
     const again = await t.app.webtrigger('forwarder', req);
     expect(again.statusCode).toBe(409);
     expect(t.kv.keys().filter((k) => k.startsWith('inbox:'))).toHaveLength(1);

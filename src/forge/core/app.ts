@@ -38,6 +38,8 @@ const VIEW_EVENTS = /^avi:(jira|confluence):(viewed|performed):/;
 export interface QueueJob {
   readonly kind?: unknown;
   readonly incidentId?: unknown;
+  /** An `ingest` job pushed for a batch that can start containment (Ingestor.requestUrgentDrain). */
+  readonly urgent?: unknown;
   /** Which delivery of the job this is (the platform's retryContext.retryCount; 0 for the first). */
   readonly attempt?: unknown;
 }
@@ -134,7 +136,7 @@ export class BulkheadApp {
 
   /** A job from the `ingest` or `contain` queue. */
   async job(queue: 'ingest' | 'contain', body: QueueJob): Promise<unknown> {
-    if (queue === 'ingest') return this.ingestor.drain();
+    if (queue === 'ingest') return this.ingestor.drain(1000, { urgent: body.urgent === true });
     if (typeof body.incidentId !== 'string') throw new Error('contain job without an incidentId');
     return this.containment.contain(
       body.incidentId,

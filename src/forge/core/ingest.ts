@@ -12,6 +12,8 @@ import type { AuditEvent } from '../../core/event';
 import { atLeast } from '../../core/severity';
 import { Correlator } from '../../correlate';
 import { Engine } from '../../engine';
+import { Enricher, type MutableEvent } from '../../engine/enrich';
+import { bindCondition, bindSelection, type Predicate } from '../../engine/match';
 import type { ListSet } from '../../lists/list-set';
 import { parseRecord } from '../../parsers';
 import { withThresholds, type CompiledRule } from '../../rules/compiled';
@@ -28,6 +30,11 @@ export const DRAIN_DEBOUNCE_SECONDS = 5;
  *  drain reads and writes the whole engine snapshot, so fewer, larger batches keep KVS units per event low
  *  (decision 0016). The platform itself takes up to 3 minutes to deliver them. */
 export const BULK_DRAIN_SECONDS = 30;
+/** How long a pushed urgent drain keeps later urgent batches from pushing another (the drain clears it when it
+ *  starts; this bounds a mark left behind by a drain that started before the mark was written). */
+export const URGENT_MARK_SECONDS = 30;
+/** How long a runtime instance reuses the urgency test (the policy's severity and the disabled rules). */
+const URGENCY_CACHE_MS = 60_000;
 /** Sources whose records are checked against per-record de-duplication marks. Product events are not (one
  *  read and one write per event saved): a duplicate is merged while both copies wait in the inbox (the key
  *  is the payload's hash), and a later one gives the same detection ids (evidence refs are content hashes). */
@@ -89,6 +96,8 @@ interface Parsed {
 export class Ingestor {
   /** When this runtime instance last asked for a drain of each speed: a warm instance skips the KVS read. */
   private readonly askedAt = new Map<string, number>();
+  /** Per installation: the urgency test's inputs, read at most once a minute (one KVS read). */
+  private readonly urgency = new Map<string, { at: number; rules: RuleSet; preds: readonly Predicate[] }>();
 
   constructor(private readonly d: IngestDeps) {}
 
@@ -108,8 +117,67 @@ export class Ingestor {
       items.push({ key: bulk ? KEYS.inboxBulk(id) : KEYS.inbox(at, id), value });
     }
     await this.d.storage.setAll(items);
-    if (opts.drain !== false) await this.requestDrain(bulk ? 'bulk' : 'fast');
+    if (opts.drain === false) return items.length;
+    // Containment is promised within 10 s of a record reaching the app, by whichever path it came (product
+    // event, webhook, or the 5-minute audit poll). The debounce (5 s, 30 s for product events) and the cooldown
+    // of a large state (up to 300 s) would break that, so a batch holding a record that can start containment
+    // on its own is drained at once; every other batch keeps the cadence that holds the KVS budget.
+    if (await this.urgent(source, records, at)) await this.requestUrgentDrain();
+    else await this.requestDrain(bulk ? 'bulk' : 'fast');
     return items.length;
+  }
+
+  /**
+   * Whether a record can start containment by itself: one of its events meets the condition of a rule with no
+   * aggregate (no count, window or baseline to wait for) whose severity, or an escalation's, reaches the
+   * response policy's (a privileged group change, an app install, an indicator address…). Stateless, so it
+   * can say yes to an event the engine then lets pass (suppressed, allow-listed): that costs one drain. It
+   * says no to what only state makes critical (counts, sequences, an incident raised by correlation): those
+   * keep the usual cadence.
+   */
+  private async urgent(source: string, records: readonly unknown[], at: number): Promise<boolean> {
+    const inst = this.d.installation?.() ?? '';
+    const rules = this.d.rules();
+    let u = this.urgency.get(inst);
+    if (!u || u.rules !== rules || at < u.at || at - u.at > URGENCY_CACHE_MS) {
+      const s = await this.d.storage.settings();
+      const min = s.policy.minSeverity;
+      const off = new Set(s.disabledRules);
+      const preds = rules.rules
+        .filter(
+          (r) =>
+            r.enabled &&
+            !off.has(r.id) &&
+            r.aggregate === undefined &&
+            (atLeast(r.ref.severity, min) || r.escalate.some((e) => atLeast(e.severity, min))),
+        )
+        .map((r) => {
+          const sels = new Map<string, Predicate>();
+          for (const [name, spec] of r.selections) sels.set(name, bindSelection(spec, rules.lists));
+          return bindCondition(r.condition, sels);
+        });
+      u = { at, rules, preds };
+      this.urgency.set(inst, u);
+    }
+    if (u.preds.length === 0) return false;
+    // The engine's stateless enrichment (service accounts by name), on a fresh enricher: no state is kept.
+    const enricher = new Enricher(rules.lists);
+    for (const rec of records)
+      for (const e of parseRecord(rec, { file: source, line: 1 }, undefined, { receivedAt: at }).events) {
+        enricher.apply(e as MutableEvent);
+        if (u.preds.some((p) => p(e))) return true;
+      }
+    return false;
+  }
+
+  /** Pushes a drain with no delay, whatever the debounce and cooldown marks say. A mark (cleared by that drain
+   *  when it starts, before it reads the inbox) makes urgent batches arriving before it starts share it. With
+   *  the mark present, the regular request is made too, in case the mark outlived its drain. */
+  async requestUrgentDrain(): Promise<void> {
+    const kv = this.d.storage.kv;
+    if ((await kv.get(KEYS.drainPending('urgent'))) !== undefined) return this.requestDrain('fast');
+    await this.d.queue.push('ingest', { kind: 'drain', urgent: true });
+    await kv.set(KEYS.drainPending('urgent'), this.d.now(), URGENT_MARK_SECONDS);
   }
 
   /** Pushes a drain job unless one of this speed was asked for within its delay (a debounce mark with a
@@ -127,9 +195,11 @@ export class Ingestor {
     await this.d.queue.push('ingest', { kind: 'drain' }, delay);
   }
 
-  /** Processes up to `maxItems` inbox items as one batch. */
-  async drain(maxItems = 1000): Promise<DrainResult> {
+  /** Processes up to `maxItems` inbox items as one batch. An urgent drain first clears the urgent mark, so
+   *  whatever arrives after it reads the inbox asks for another. */
+  async drain(maxItems = 1000, opts: { urgent?: boolean } = {}): Promise<DrainResult> {
     const { storage } = this.d;
+    if (opts.urgent === true) await storage.kv.delete(KEYS.drainPending('urgent'));
     const head = await storage.head();
     const consumed = new Set(head?.consumed ?? []);
     const items: { key: string; value: InboxItem }[] = [];
