@@ -55,6 +55,34 @@ describe('Cloud executor: supports() says what the setup allows', () => {
     expect(r).not.toContain('org-key-secret');
   });
 
+  test('an identity named only by an account id (some audit records) is acted on by that id; another name is refused', async () => {
+    const kv = new MemoryKv();
+    await kv.setSecret(SECRETS.orgApiKey, 'org-key-secret');
+    const seen: string[] = [];
+    const fetch = (url: string): Promise<HttpAnswer> => {
+      seen.push(url);
+      return Promise.resolve(answer(204, ''));
+    };
+    const ex = new CloudExecutor(new ScriptedProduct(), fetch, kv, {
+      settings: { ...DEFAULT_SETTINGS, orgId: 'org-1', directoryId: 'dir-1' },
+      hasOrgKey: true,
+    });
+    const byName = (name: string) => ({ name, kind: 'human' as const });
+    await ex.run({
+      kind: 'suspend-account',
+      identity: byName('712020:e69de021-8ad2-4cf5-86c2-aa432dce3cfe'),
+      product: 'confluence',
+    });
+    await ex.run({ kind: 'suspend-account', identity: byName('5d1c3a7e9b2f4c0016a8e311'), product: 'jira' });
+    await expect(
+      ex.run({ kind: 'suspend-account', identity: byName('John Doe'), product: 'jira' }),
+    ).rejects.toThrow(/no account id for John Doe/);
+    expect(seen.map((u) => u.split('/users/')[1])).toEqual([
+      '712020%3Ae69de021-8ad2-4cf5-86c2-aa432dce3cfe/suspend', // encoded path segment
+      '5d1c3a7e9b2f4c0016a8e311/suspend',
+    ]);
+  });
+
   test('Bitbucket permissions: the revoked grants are the record, and the undo puts back exactly those', async () => {
     const product = new ScriptedProduct({
       bitbucket: (method, path) => {

@@ -68,10 +68,15 @@ async function expectOk(
   throw new Error(message);
 }
 
+/** Atlassian account ids: 24 hex digits (older accounts) or `<6 digits>:<UUID>`. */
+const ACCOUNT_ID = /^(?:[0-9a-f]{24}|\d{6}:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
 function accountOf(i: Identity): string {
-  if (i.id === undefined)
-    throw new Error(`no account id for ${i.name ?? 'the identity'}: Cloud acts by account id`);
-  return i.id;
+  if (i.id !== undefined) return i.id;
+  // Some audit records name a user only by account id, in a name field (the Confluence audit log's
+  // `affectedObject.name` in the simulator; UNVERIFIED on a live site): such a name is the id.
+  if (i.name !== undefined && ACCOUNT_ID.test(i.name)) return i.name;
+  throw new Error(`no account id for ${i.name ?? 'the identity'}: Cloud acts by account id`);
 }
 
 /** A grant removed by `revoke-permissions`, kept in the record so the undo puts back exactly these. */
