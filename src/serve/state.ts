@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import type { Detection } from '../core/detection';
 import type { Incident, IncidentStatus } from '../core/incident';
 import { RAN_STATES, type ActionLog, type ActionRecord, type RecordState } from '../respond/responder';
+import { joinResume, splitResume } from './resume-parts';
 
 const SCHEMA_VERSION = 1;
 
@@ -40,6 +41,8 @@ export class ServeState {
   private readonly upsertIncident: Database.Statement;
   private readonly setMeta: Database.Statement;
   private readonly deleteIncident: Database.Statement;
+  private readonly insertPart: Database.Statement;
+  private readonly deleteMeta: Database.Statement;
   private readonly commitTx: (c: Commit) => void;
 
   constructor(file: string) {
@@ -66,6 +69,8 @@ export class ServeState {
       -- When actions ran (automatically or by approval), for the hourly cap; an undo does not free a slot.
       CREATE TABLE IF NOT EXISTS action_runs (action_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS action_runs_at ON action_runs(at);
+      -- The resume point's large arrays, cut into rows (resume-parts.ts); meta 'resume-skeleton' holds the rest.
+      CREATE TABLE IF NOT EXISTS resume_parts (name TEXT PRIMARY KEY, json TEXT NOT NULL);
     `);
     const version = this.meta('schema');
     if (version !== undefined && version !== String(SCHEMA_VERSION)) {
@@ -84,6 +89,8 @@ export class ServeState {
          last_at = excluded.last_at, title = excluded.title, json = excluded.json`,
     );
     this.deleteIncident = this.db.prepare('DELETE FROM incidents WHERE id = ?');
+    this.insertPart = this.db.prepare('INSERT INTO resume_parts (name, json) VALUES (?, ?)');
+    this.deleteMeta = this.db.prepare('DELETE FROM meta WHERE key = ?');
     this.commitTx = this.db.transaction((c: Commit) => {
       for (const { detection: d, incidentId } of c.detections)
         this.insertDetection.run(d.id, incidentId, d.rule.id, d.severity, d['@timestamp'], JSON.stringify(d));
@@ -97,7 +104,14 @@ export class ServeState {
           JSON.stringify(i),
         );
       for (const id of c.mergedAway) this.deleteIncident.run(id);
-      if (c.resume) this.setMeta.run('resume', JSON.stringify(c.resume));
+      if (c.resume) {
+        const { skeleton, parts } = splitResume(c.resume);
+        this.db.prepare('DELETE FROM resume_parts').run();
+        for (const [name, json] of parts) this.insertPart.run(name, json);
+        this.setMeta.run('resume-skeleton', skeleton);
+        // A file written before the split kept the whole point here; it is superseded now.
+        this.deleteMeta.run('resume');
+      }
     });
   }
 
@@ -157,8 +171,22 @@ export class ServeState {
 
   /** The state of the last commit, or undefined on a new file. */
   resume(): Resume | undefined {
+    const skeleton = this.meta('resume-skeleton');
+    if (skeleton !== undefined) {
+      const part = this.db.prepare('SELECT json FROM resume_parts WHERE name = ?');
+      return joinResume(skeleton, (name) => (part.get(name) as { json: string } | undefined)?.json) as Resume;
+    }
+    // Written whole, before the split.
     const v = this.meta('resume');
     return v === undefined ? undefined : (JSON.parse(v) as Resume);
+  }
+
+  /** Size of the stored resume point in characters, and the rows it takes (for the benchmark). */
+  resumeSize(): { chars: number; rows: number } {
+    const p = this.db.prepare('SELECT COALESCE(SUM(length(json)), 0) AS chars, COUNT(*) AS rows FROM resume_parts').get() as
+      { chars: number; rows: number };
+    const skeleton = this.meta('resume-skeleton') ?? this.meta('resume') ?? '';
+    return { chars: p.chars + skeleton.length, rows: p.rows + (skeleton ? 1 : 0) };
   }
 
   commit(c: Commit): void {

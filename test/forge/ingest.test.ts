@@ -218,6 +218,11 @@ describe('a batch that can start containment is drained at once, by any path', (
       queue: 'ingest',
       body: { kind: 'drain', urgent: true },
     });
+    // A record already drained (the webhook's, fetched again by a poll) asks for no urgent drain.
+    await t.app.job('ingest', { kind: 'drain', urgent: true });
+    const before = t.pushed.length;
+    await t.app.ingestor.accept('org-events', [adminGroupRecord(5)]);
+    expect(t.pushed.slice(before).filter((p) => p.body['urgent'] === true)).toEqual([]);
   });
 
   test('only what a rule can raise to the policy severity on its own is urgent; a disabled rule is not', async () => {

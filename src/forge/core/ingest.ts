@@ -162,12 +162,20 @@ export class Ingestor {
     if (u.preds.length === 0) return false;
     // The engine's stateless enrichment (service accounts by name), on a fresh enricher: no state is kept.
     const enricher = new Enricher(rules.lists);
+    const hits: string[] = [];
     for (const rec of records)
       for (const e of parseRecord(rec, { file: source, line: 1 }, undefined, { receivedAt: at }).events) {
         enricher.apply(e as MutableEvent);
-        if (u.preds.some((p) => p(e))) return true;
+        if (u.preds.some((p) => p(e))) {
+          hits.push(rawKey(rec));
+          break;
+        }
       }
-    return false;
+    if (hits.length === 0 || HIGH_VOLUME.has(source)) return hits.length > 0;
+    // A record already drained (the org webhook's, fetched again by the poll) starts nothing: no urgent drain
+    // for it. One read per such record; they are few.
+    const seen = await this.d.storage.getAll<number>(hits.map((k) => ({ key: KEYS.seen(k) })));
+    return hits.some((k) => !seen.has(KEYS.seen(k)));
   }
 
   /** Pushes a drain with no delay, whatever the debounce and cooldown marks say. A mark (cleared by that drain
