@@ -2,40 +2,59 @@
  * Issue #3 §6: the Cloudflare 2023 timeline (INCIDENTS.md) played against the real Forge app on the local
  * harness, with the intruder and 200 background users acting through the Cloud simulator's actor API on the
  * harness's simulated clock, Nov 13-24 2023 (scheduled triggers fire every five minutes as on Forge; product
- * events arrive after seeded delays; audit records become visible after the simulator's delays).
+ * events arrive after seeded delays; audit records become visible after the simulator's delays: Jira and
+ * Confluence 10 s, org events 60 s).
  *
  * How the site is set up (test/forge/scenario-cloudflare.ts):
- * - The admin configures the app through the console's resolvers as a site admin: org API key and org
- *   webhook Authorization (`secrets.set`), org id, directory id and backfill days (`settings.put`); the app
- *   user is in site-admins (decision 0016, deploy step 3); the install event starts the backfill, which is
- *   how the service accounts' July activity (before the install) reaches the dormancy baselines.
- * - Group changes and app installs reach a Forge app on Cloud only through the Jira/Confluence audit polls
- *   (every 5 minutes, plus the records' visibility delay) or the org audit-log webhook. 0016's drain cadence
- *   (5 s for webhook and audit records) cannot meet 10 s through a 5-minute poll, so the site has Guard's org
- *   audit-log webhook pointed at the app's `org-audit-webhook` web trigger, as a real Guard customer would
- *   (CloudSimOptions.orgWebhook, delivered 2 s after the change); containment time is measured from that
- *   delivery to the simulator's state changes.
+ * - The admin configures the app through the console's resolvers as a site admin: org API key (`secrets.set`),
+ *   org id, directory id and backfill days (`settings.put`); the app user is in site-admins (decision 0016,
+ *   deploy step 3); the install event starts the backfill, which is how the service accounts' July activity
+ *   (before the install) reaches the dormancy baselines.
+ * - Group changes and app installs reach a Forge app on Cloud only through the Jira/Confluence audit polls and
+ *   the org events poll (every 5 minutes; a window ends a minute before the poll) or Guard's org audit-log
+ *   webhook. Unless a run says otherwise there is no webhook: the polls are the only path, as on a site
+ *   without Guard.
+ * - "Within 10 s of the event reaching the app" is measured in simulated time from the delivery that first
+ *   carried a record of the change to the app (the scheduled poll invocation whose request returned it, the
+ *   webhook call, or the product event's trigger invocation) to the simulator's state changes (removal from
+ *   the groups, suspension). The app drains a batch holding a record that can start containment at once
+ *   (decision 0016, urgent drains), so the figures are 0 ms: the harness runs invocations in no simulated
+ *   time, so these figures leave out the platform's queue latency and the API round trips of a real site.
+ *   Before that change the same polls gave 5,000 ms (the drain debounce), more at large states (cooldown).
  * - Smartsheet was a Jira admin at Cloudflare. On Cloud, creating users, installing apps and changing group
  *   membership need site administration, so here it is an organization admin (site administration without
  *   being in site-admins), which is what lets it create jdoe2 and later put itself into site-admins.
- * - The intruder's addresses are next to the published indicators but not on the built-in IOC list (the
- *   indicators were published after the intrusion); with them, `ioc-ip-activity` contains both service
- *   accounts at their first move on Nov 15.
  *
- * What the app does with the faithful timeline: its first critical signal is the ScriptRunner install by the
- * service account (Nov 22 14:18, `app-installed` escalated for a script app), so it contains the Smartsheet
- * account and jdoe2 there, a day before the site-admins step, which is then refused (the account is
- * suspended). The site-admins path the issue names is checked on the same timeline without the ScriptRunner
- * step (40 background users, to keep the run short). In that variant jdoe2 was created 7 days 1 h 22 min
- * before the site-admins change, beyond the correlator's 7-day gap, with no detection in between to keep the
- * incident open; it is in the incident all the same, because links outlive the gap (decision 0008, link
- * memory), and it is suspended with the account (asserted). The same change reaching the app through the
- * webhook and the audit polls used to open two critical incidents for the account; with the correlator's
- * stale index fixed in the same change it opens one (not asserted).
- *
- * The fault run repeats the faithful timeline with 429 (Retry-After) and 5xx answers on the product and Admin
- * APIs, KVS and queue faults, and duplicate, late and out-of-order event and queue deliveries, and compares
- * the action records and the simulator's final state with the clean run.
+ * The runs:
+ * - `published`: the faithful timeline from the published indicator addresses (193.142.58.126,
+ *   198.244.174.214), which are on the built-in IOC list: the default configuration as a site would have it
+ *   once they were published. `ioc-ip-activity` catches the Moveworks token's first page view on Nov 15 16:28
+ *   (the org event carrying the address reaches the app with the 16:30 poll) and the Smartsheet account's
+ *   first move at 16:31 (the 16:35 poll); both are suspended (Smartsheet also out of jira-admins) with the
+ *   poll that brought the record, in one incident (one indicator links them). jdoe2 is never created: the
+ *   account is suspended a day before.
+ * - `clean`: the faithful timeline from addresses next to those but not on the list, as in Nov 2023 when the
+ *   indicators were not yet published. The first critical signal is the ScriptRunner install by the service
+ *   account (Nov 22 14:18, `app-installed` escalated for a script app): the app contains the Smartsheet account
+ *   and jdoe2 with the 14:20 poll, a day before the site-admins step, which is then refused.
+ * - `faulted`: `clean` with 429 (Retry-After) and 5xx answers on the product and Admin APIs, KVS and queue
+ *   faults, and duplicate, late and out-of-order event and queue deliveries; the action records and the
+ *   simulator's final state are compared with `clean`. Its containment time is reported, not asserted: the
+ *   faults fail the very poll invocations that fetch the ScriptRunner records (their inbox writes and drain
+ *   push), scheduled triggers are not retried, and the 14:25 polls fetch them again; containment then waits
+ *   for the Retry-After and 5xx answers (suspension +10 s, removal +13 s after that poll).
+ * - `saPoll`, `saHook`: the site-admins step the issue names. The app rightly contains at the ScriptRunner
+ *   install, so to reach the step the admin turns the `app-installed` rule off in the console (`settings.put`:
+ *   a site that installs apps through its own change process), with every step of the timeline played;
+ *   40 background users to keep the run short. Through the audit polls only (`saPoll`) and through the org
+ *   audit-log webhook (`saHook`, delivered 2 s after the change), the app removes the account from site-admins
+ *   and jira-admins and suspends it, and suspends jdoe2, within 10 s of the record reaching it. jdoe2 was
+ *   created 7 days 1 h 22 min before the change, beyond the correlator's 7-day gap, with no detection in
+ *   between; it is in the incident because links outlive the gap (decision 0008, link memory). With the
+ *   polls only, jdoe2 reaches the incident by a name that is its account id (the Confluence record), which
+ *   the app acts on as the id. (Not dry-run instead of off: from reading `Responder.decide`, not run here, a
+ *   later critical detection in the same incident would find the action records kept as `dry-run` and return
+ *   them unchanged, so the site-admins change would not be contained.)
  */
 import '../../src/forge-harness/register';
 import { performance } from 'node:perf_hooks';
@@ -71,6 +90,10 @@ function caught(r: ScenarioResult, stepId: string) {
   );
 }
 
+/** The account an action acts on: its id, or a name that is an account id (some audit records give only that). */
+const accountOf = (a: ScenarioResult['actions'][number]): string | undefined =>
+  a.action.identity.id ?? a.action.identity.name;
+
 /** What the app did, in a form that does not depend on timing: one line per action record. */
 function actionLines(r: ScenarioResult): string[] {
   const name = (id?: string) =>
@@ -82,7 +105,7 @@ function actionLines(r: ScenarioResult): string[] {
   return r.actions
     .map(
       (a) =>
-        `${a.action.kind} ${a.action.product} ${a.action.group ?? ''} ${name(a.action.identity.id)} → ${a.state}`,
+        `${a.action.kind} ${a.action.product} ${a.action.group ?? ''} ${name(accountOf(a))} → ${a.state}`,
     )
     .sort();
 }
@@ -94,7 +117,7 @@ function effects(r: ScenarioResult): string[] {
     ...new Set(
       r.actions
         .filter((a) => a.state === 'done')
-        .map((a) => `${a.action.kind} ${a.action.group ?? ''} ${name(a.action.identity.id) ?? '?'}`),
+        .map((a) => `${a.action.kind} ${a.action.group ?? ''} ${name(accountOf(a)) ?? '?'}`),
     ),
   ].sort();
 }
@@ -133,11 +156,24 @@ function report(title: string, r: ScenarioResult, ms: number): void {
     lines.push(`${s.id.padEnd(22)} ${rules.length > 0 ? rules.join(', ') : 'NOT DETECTED'}`);
   }
   const e = r.escalation;
-  lines.push(
-    `containment on ${e.trigger ?? '?'}: change ${iso(e.changedAt)}, delivered ${iso(e.deliveredAt)} (org audit-log webhook),` +
-      ` removed from ${e.removedGroups.join('+') || '-'} ${iso(e.removedAt)}, suspended ${iso(e.suspendedAt)},` +
-      ` jdoe2 suspended ${iso(e.jdoe2SuspendedAt)}; ${delayOf(r) ?? '?'} ms after delivery`,
-  );
+  if (e.trigger !== undefined)
+    lines.push(
+      `containment on ${e.trigger}: change ${iso(e.changedAt)}, reached the app ${iso(e.deliveredAt)} (${e.deliveredVia ?? '?'}),` +
+        ` removed from ${e.removedGroups.join('+') || '-'} ${iso(e.removedAt)} (${after(e.deliveredAt, e.removedAt)}),` +
+        ` suspended ${iso(e.suspendedAt)} (${after(e.deliveredAt, e.suspendedAt)}),` +
+        ` jdoe2 suspended ${iso(e.jdoe2SuspendedAt)} (${after(e.deliveredAt, e.jdoe2SuspendedAt)})`,
+    );
+  if (e.storedAt !== undefined && e.storedAt !== e.deliveredAt)
+    lines.push(
+      `  the invocations that first fetched it failed to store it (injected faults; scheduled triggers are not retried);` +
+        ` stored by the delivery at ${iso(e.storedAt)}: removed ${after(e.storedAt, e.removedAt).replace('reaching the app', 'that')},` +
+        ` suspended ${after(e.storedAt, e.suspendedAt).replace('reaching the app', 'that')}`,
+    );
+  for (const m of r.iocFirstMoves)
+    lines.push(
+      `indicator: ${m.account === r.smartsheet ? 'smartsheet' : 'moveworks'} acted ${iso(m.actedAt)}, the record reached the app ${iso(m.deliveredAt)} (${m.deliveredVia ?? '?'}),` +
+        ` removed from admin groups ${iso(m.removedAt)} (${after(m.deliveredAt, m.removedAt)}), suspended ${iso(m.suspendedAt)} (${after(m.deliveredAt, m.suspendedAt)})`,
+    );
   lines.push(`actions:\n  ${actionLines(r).join('\n  ')}`);
   for (const i of r.incidents.filter((x) => x.severity === 'critical'))
     lines.push(`critical incident ${i.id}: actor ${i.actorId ?? '?'}, identities ${i.identities.join(', ')}`);
@@ -147,6 +183,11 @@ function report(title: string, r: ScenarioResult, ms: number): void {
   console.log(lines.join('\n'));
 }
 
+/** "+N ms after reaching the app", for the report. */
+function after(from?: number, to?: number): string {
+  return from === undefined || to === undefined ? '-' : `+${to - from} ms after reaching the app`;
+}
+
 function delayOf(r: ScenarioResult): number | undefined {
   const e = r.escalation;
   if (e.deliveredAt === undefined || e.removedAt === undefined || e.suspendedAt === undefined)
@@ -154,20 +195,47 @@ function delayOf(r: ScenarioResult): number | undefined {
   return Math.max(e.removedAt, e.suspendedAt) - e.deliveredAt;
 }
 
+let published: ScenarioResult;
 let clean: ScenarioResult;
 let faulted: ScenarioResult;
-let siteAdmins: ScenarioResult;
+let saPoll: ScenarioResult;
+let saHook: ScenarioResult;
 
 beforeAll(async () => {
-  const a = await quietly({ seed: SEED, backgroundUsers: 200, faults: false });
+  const p = await quietly({
+    seed: SEED,
+    backgroundUsers: 200,
+    faults: false,
+    orgWebhook: false,
+    publishedIocs: true,
+  });
+  published = p.r;
+  report(
+    'Cloudflare 2023 on Cloud, the published indicators on the built-in list, audit polls only',
+    published,
+    p.ms,
+  );
+  const a = await quietly({ seed: SEED, backgroundUsers: 200, faults: false, orgWebhook: false });
   clean = a.r;
-  report('Cloudflare 2023 on Cloud, clean', clean, a.ms);
-  const b = await quietly({ seed: SEED, backgroundUsers: 200, faults: true });
+  report('Cloudflare 2023 on Cloud, addresses not yet published, audit polls only', clean, a.ms);
+  const b = await quietly({ seed: SEED, backgroundUsers: 200, faults: true, orgWebhook: false });
   faulted = b.r;
   report('the same with faults injected', faulted, b.ms);
-  const c = await quietly({ seed: SEED, backgroundUsers: 40, faults: false, skip: ['scriptrunner-install'] });
-  siteAdmins = c.r;
-  report('without the ScriptRunner step: containment on the site-admins change', siteAdmins, c.ms);
+  const site = { seed: SEED, backgroundUsers: 40, faults: false, disabledRules: ['app-installed'] } as const;
+  const c = await quietly({ ...site, orgWebhook: false });
+  saPoll = c.r;
+  report(
+    'the app-install rule turned off: containment on the site-admins change, audit polls only',
+    saPoll,
+    c.ms,
+  );
+  const d = await quietly({ ...site, orgWebhook: true });
+  saHook = d.r;
+  report(
+    'the app-install rule turned off: containment on the site-admins change, org audit-log webhook',
+    saHook,
+    d.ms,
+  );
 });
 
 describe('the Cloudflare timeline on a simulated Cloud site', () => {
@@ -179,11 +247,39 @@ describe('the Cloudflare timeline on a simulated Cloud site', () => {
       .filter((s) => caught(clean, s.id).length === 0)
       .map((s) => s.id);
     expect(missing).toEqual([]);
-    expect(caught(siteAdmins, 'admin-group-add').map((d) => d.ruleId)).toContain('admin-group-member-added');
+    for (const r of [saPoll, saHook])
+      expect(caught(r, 'admin-group-add').map((d) => d.ruleId)).toContain('admin-group-member-added');
   });
 
-  test('the first critical change is contained within 10 s of reaching the app: out of its admin groups, suspended', () => {
+  test('with the published indicators, the first move on Nov 15 is caught by the IOC rule and both accounts are contained within 10 s of the record reaching the app', () => {
+    const r = published;
+    expect(r.iocFirstMoves.map((m) => m.account)).toEqual([
+      expect.not.stringMatching(r.smartsheet),
+      r.smartsheet,
+    ]);
+    for (const m of r.iocFirstMoves) {
+      expect(m.actedAt).toBeLessThan(Date.UTC(2023, 10, 16));
+      expect(
+        r.detections.some(
+          (d) => d.ruleId === 'ioc-ip-activity' && d.actorId === m.account && d.first === m.actedAt,
+        ),
+      ).toBe(true);
+      expect(m.deliveredVia).toBe('org events poll');
+      expect(m.suspendedAt! - m.deliveredAt!).toBeLessThanOrEqual(TEN_SECONDS);
+      expect(r.cloud.user(m.account)?.suspended).toBe(true);
+    }
+    // The Smartsheet account was a Jira admin: out of its admin group too, in the same time.
+    const ss = r.iocFirstMoves.find((m) => m.account === r.smartsheet)!;
+    expect(ss.removedAt! - ss.deliveredAt!).toBeLessThanOrEqual(TEN_SECONDS);
+    expect(r.cloud.inGroup(r.smartsheet, 'jira-admins-acme')).toBe(false);
+    // Contained a day before it could create jdoe2; everything it tried later was refused.
+    expect(r.jdoe2).toBe('');
+    expect(r.escalation.trigger).toBeUndefined();
+  });
+
+  test('without published indicators the first critical change (ScriptRunner) is contained within 10 s of the poll that fetched it', () => {
     expect(clean.escalation.trigger).toBe('scriptrunner-install');
+    expect(clean.escalation.deliveredVia).toMatch(/audit poll|events poll/);
     expect(clean.escalation.removedGroups).toEqual(['jira-admins-acme']);
     expect(delayOf(clean)).toBeLessThanOrEqual(TEN_SECONDS);
     // The site-admins step a day later is refused: the account is suspended.
@@ -191,21 +287,28 @@ describe('the Cloudflare timeline on a simulated Cloud site', () => {
     expect(clean.lastActivity).toEqual({ smartsheetRefused: true, jdoe2Refused: true });
   });
 
-  test('when the service account is added to site-admins, the app removes it and suspends it within 10 s', () => {
-    const e = siteAdmins.escalation;
-    expect(e.trigger).toBe('admin-group-add');
-    expect(e.removedGroups).toEqual(expect.arrayContaining(['site-admins', 'jira-admins-acme']));
-    expect(delayOf(siteAdmins)).toBeLessThanOrEqual(TEN_SECONDS);
-    expect(siteAdmins.cloud.inGroup(siteAdmins.smartsheet, 'site-admins')).toBe(false);
-    expect(siteAdmins.cloud.user(siteAdmins.smartsheet)?.suspended).toBe(true);
+  test('when the service account is added to site-admins, the app removes it and suspends it within 10 s (audit poll, org webhook)', () => {
+    for (const [r, via] of [
+      [saPoll, /audit poll|events poll/],
+      [saHook, /org audit-log webhook/],
+    ] as const) {
+      const e = r.escalation;
+      expect(e.trigger).toBe('admin-group-add');
+      expect(e.deliveredVia).toMatch(via);
+      expect(e.removedGroups).toEqual(expect.arrayContaining(['site-admins', 'jira-admins-acme']));
+      expect(delayOf(r)).toBeLessThanOrEqual(TEN_SECONDS);
+      expect(e.jdoe2SuspendedAt! - e.deliveredAt!).toBeLessThanOrEqual(TEN_SECONDS);
+      expect(r.cloud.inGroup(r.smartsheet, 'site-admins')).toBe(false);
+      expect(r.cloud.user(r.smartsheet)?.suspended).toBe(true);
+    }
   });
 
   test('the account it created days earlier is contained in the same incident', () => {
-    // siteAdmins: jdoe2 was created 7 days 1 h 22 min before the site-admins change, beyond the gap.
-    for (const r of [clean, faulted, siteAdmins]) {
+    // saPoll, saHook: jdoe2 was created 7 days 1 h 22 min before the site-admins change, beyond the gap.
+    for (const r of [clean, faulted, saPoll, saHook]) {
       const inc = r.incidents.find((i) => i.actorId === r.smartsheet && i.severity === 'critical')!;
       expect(inc.identities).toEqual(expect.arrayContaining([r.smartsheet, r.jdoe2]));
-      const jd = r.actions.filter((a) => a.action.identity.id === r.jdoe2);
+      const jd = r.actions.filter((a) => accountOf(a) === r.jdoe2);
       expect(jd.length).toBeGreaterThan(0);
       expect(new Set(jd.map((a) => a.incidentId))).toEqual(new Set([inc.id]));
       expect(jd.filter((a) => a.action.kind === 'suspend-account').every((a) => a.state === 'done')).toBe(
@@ -216,7 +319,7 @@ describe('the Cloudflare timeline on a simulated Cloud site', () => {
   });
 
   test('every action and its result is read through the resolvers (incidents.list / incidents.get as a site admin)', () => {
-    for (const r of [clean, faulted, siteAdmins]) {
+    for (const r of [published, clean, faulted, saPoll, saHook]) {
       expect(r.actions.length).toBeGreaterThan(0);
       // Every state change the app made on the site has its record, read back through the console.
       const made = r.cloud.ops.filter(
@@ -227,7 +330,7 @@ describe('the Cloudflare timeline on a simulated Cloud site', () => {
           r.actions.some(
             (a) =>
               a.state === 'done' &&
-              a.action.identity.id === op.detail?.['accountId'] &&
+              accountOf(a) === op.detail?.['accountId'] &&
               (op.kind === 'suspendUser'
                 ? a.action.kind === 'suspend-account'
                 : a.action.kind === 'remove-from-group' && a.action.group === op.detail?.['group']),
@@ -241,13 +344,13 @@ describe('the Cloudflare timeline on a simulated Cloud site', () => {
   });
 
   test('no background user is touched: no action, groups and suspension unchanged', () => {
-    for (const r of [clean, faulted, siteAdmins]) {
-      expect(r.actions.filter((a) => r.background.has(a.action.identity.id ?? ''))).toEqual([]);
+    for (const r of [published, clean, faulted, saPoll, saHook]) {
+      expect(r.actions.filter((a) => r.background.has(accountOf(a) ?? ''))).toEqual([]);
       const changed = [...r.background].filter(
         (id) => r.backgroundBefore.get(id) !== r.backgroundAfter.get(id),
       );
       expect(changed).toEqual([]);
-      expect(r.background.size).toBeGreaterThanOrEqual(r === siteAdmins ? 40 : 200);
+      expect(r.background.size).toBeGreaterThanOrEqual(r === saPoll || r === saHook ? 40 : 200);
     }
   });
 

@@ -10,7 +10,13 @@
 import { seededRng, type ForgeHarness, type WebTriggerCall } from '../../src/forge-harness';
 import { CloudSim, CloudSimError, type CloudSimOptions, type SimUser } from '../../src/cloudsim';
 import { manifestHarness, registerModules } from './harness-app';
-import { MOVEWORKS, BITBUCKET_SVC, SMARTSHEET } from '../../src/scenarios/cloudflare-2023';
+import {
+  MOVEWORKS,
+  BITBUCKET_SVC,
+  SMARTSHEET,
+  PRIMARY_IP as PUBLISHED_PRIMARY_IP,
+  SLIVER_IP as PUBLISHED_SLIVER_IP,
+} from '../../src/scenarios/cloudflare-2023';
 import { SENSITIVE_TERMS } from '../../src/scenarios/cloudflare-2023';
 
 const MIN = 60_000;
@@ -20,12 +26,12 @@ export const at = (month: number, day: number, h: number, m: number, s = 0): num
 const nov = (day: number, h: number, m: number, s = 0) => at(10, day, h, m, s);
 
 /**
- * The intruder's addresses: next to the published indicators (193.142.58.126, M247 Bucharest; 198.244.174.214,
- * OVH London) but not on the built-in IOC list, because those indicators were published after the intrusion.
- * With the published ones, `ioc-ip-activity` contains both service accounts at their first move on Nov 15.
+ * Addresses not yet published: next to the published indicators (193.142.58.126, M247 Bucharest;
+ * 198.244.174.214, OVH London) but not on the built-in IOC list, as when the intrusion happened (the
+ * indicators were published after it). `ScenarioOptions.publishedIocs` plays the published ones instead.
  */
-export const PRIMARY_IP = '193.142.58.127';
-export const SLIVER_IP = '198.244.174.215';
+export const UNPUBLISHED_PRIMARY_IP = '193.142.58.127';
+export const UNPUBLISHED_SLIVER_IP = '198.244.174.215';
 
 export const ORG_KEY = 'org-api-key-0001';
 export const WEBHOOK_AUTH = 'Bearer whsec-guard-0001';
@@ -83,17 +89,32 @@ export interface ScenarioResult {
   readonly incidents: { id: string; severity: string; actorId?: string; identities: string[] }[];
   readonly detections: DetectionView[];
   readonly actions: ActionView[];
-  /** The delivery that carried the site-admins change to the app, and the simulator's state changes after it. */
+  /** The delivery that carried the change the app contained on to the app, and the simulator's state changes
+   *  after it. */
   readonly escalation: {
     /** The step whose change the app contained on (its first critical signal). */
     readonly trigger?: string;
     readonly changedAt?: number;
+    /** When a record of the change first reached the app (see `reached`), and by which path. */
     readonly deliveredAt?: number;
+    readonly deliveredVia?: string;
+    /** When a delivery that the app stored carried it (differs from deliveredAt when faults hit the first). */
+    readonly storedAt?: number;
     readonly removedAt?: number;
     readonly removedGroups: string[];
     readonly suspendedAt?: number;
     readonly jdoe2SuspendedAt?: number;
   };
+  /** publishedIocs: per service account, its first action from an indicator address, when the record carrying
+   *  the address reached the app, and when the account was suspended (and removed from its admin groups). */
+  readonly iocFirstMoves: {
+    readonly account: string;
+    readonly actedAt: number;
+    readonly deliveredAt?: number;
+    readonly deliveredVia?: string;
+    readonly removedAt?: number;
+    readonly suspendedAt?: number;
+  }[];
   readonly webhookCalls: { at: number; status: number }[];
   readonly lastActivity: { smartsheetRefused: boolean; jdoe2Refused: boolean };
   readonly faultsFired: number;
@@ -105,6 +126,14 @@ export interface ScenarioOptions {
   readonly seed: number;
   readonly backgroundUsers: number;
   readonly faults: boolean;
+  /** Guard's org audit-log webhook pointed at the app (deploy step 4); without it the audit polls are the
+   *  only source of group changes and app installs. */
+  readonly orgWebhook: boolean;
+  /** The intruder acts from the published indicator addresses (on the built-in IOC list). */
+  readonly publishedIocs?: boolean;
+  /** Rules the admin turns off in the console (`settings.put`), e.g. `app-installed` on a site that installs
+   *  apps through a change process. */
+  readonly disabledRules?: readonly string[];
   /** Steps of the timeline left out (the intruder does not do them). */
   readonly skip?: readonly string[];
   readonly log?: (line: string) => void;
@@ -173,6 +202,8 @@ export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult
   };
   const cloud = new CloudSim(h, simOpts);
   const adminId = cloud.admin.accountId;
+  const PRIMARY_IP = o.publishedIocs ? PUBLISHED_PRIMARY_IP : UNPUBLISHED_PRIMARY_IP;
+  const SLIVER_IP = o.publishedIocs ? PUBLISHED_SLIVER_IP : UNPUBLISHED_SLIVER_IP;
 
   // ---- the site ---------------------------------------------------------------------------------------
   for (const g of ['developers', 'engineering', 'vpn-users']) cloud.seedGroup(g);
@@ -267,8 +298,30 @@ export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult
     }),
     'settings.put',
   );
+  if (o.disabledRules && o.disabledRules.length > 0)
+    expectOk(
+      await resolve('settings.put', {
+        settings: {
+          rules: Object.fromEntries(
+            o.disabledRules.map((id) => [id, { enabled: false, dryRun: false, allowList: [] }]),
+          ),
+          response: {
+            minSeverity: 'critical',
+            actions: ['remove-from-admin-groups', 'suspend-account', 'block-merges'],
+            allowList: [],
+            maxPerHour: 10,
+          },
+        },
+      }),
+      'settings.put rules',
+    );
   // Guard's org audit-log webhook pointed at the app's web trigger (deploy step 4).
-  cloud.opts.orgWebhook = { webTriggerKey: 'org-audit-webhook', authorization: WEBHOOK_AUTH, delayMs: 2000 };
+  if (o.orgWebhook)
+    cloud.opts.orgWebhook = {
+      webTriggerKey: 'org-audit-webhook',
+      authorization: WEBHOOK_AUTH,
+      delayMs: 2000,
+    };
   cloud.emitAppInstalled({ delayMs: 2000 });
   await h.advance(HOUR);
 
@@ -331,8 +384,9 @@ export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult
   const ss = () => cloud.as(smartsheet.accountId, { ip: PRIMARY_IP });
   const mw = () => cloud.as(moveworks.accountId, { ip: PRIMARY_IP });
   const skip = new Set(o.skip ?? []);
-  /** Faults for the first containment: the APIs it needs answer 429 with Retry-After and 5xx first, the
-   *  org webhook's KVS write and a queue push fail once. */
+  /** Faults for the first containment: the APIs it needs answer 429 with Retry-After and 5xx first; the app's
+   *  next KVS writes and queue push fail (with the audit polls only, those of the polls that fetch the change:
+   *  the next polls, five minutes later, fetch it again). */
   const containmentFaults = () => {
     if (!o.faults) return;
     cloud.faults.add({
@@ -566,52 +620,134 @@ export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult
   await h.runUntilIdle();
 
   // ---- what happened -------------------------------------------------------------------------------------
-  const bySmartsheet = (action: string, match: (e: (typeof cloud.orgEvents)[number]) => boolean) =>
-    cloud.orgEvents.find(
-      (e) =>
-        e.rec.attributes.action === action && e.rec.attributes.actor.id === smartsheet.accountId && match(e),
+  /**
+   * When a record of the simulator's operation `opSeq` first reached the app, and by which path: the product
+   * event's trigger invocation, the org audit-log webhook's delivery, or the scheduled poll invocation whose
+   * request returned it (a call made at or after the record became visible, whose window holds its time: what
+   * the simulator's routes return). `kinds` limits the records considered (e.g. only those carrying an address).
+   * `stored`: only poll invocations that ended well (one that fetched the record and then failed to store it,
+   * e.g. on an injected KVS fault, is not retried by the platform: the next poll fetches it again).
+   */
+  const reached = (
+    opSeq: number,
+    kinds: readonly ('event' | 'jira' | 'confluence' | 'org')[] = ['event', 'jira', 'confluence', 'org'],
+    stored = false,
+  ): { at: number; via: string } | undefined => {
+    const found: { at: number; via: string }[] = [];
+    const startOf = (invocationId?: string) =>
+      h.invocations.find((i) => i.id === invocationId && (!stored || i.outcome === 'ok'))?.startedAt;
+    const polled = (
+      via: string,
+      path: RegExp,
+      visibleAt: number,
+      time: number,
+      window: (q: URLSearchParams) => [number, number],
+    ) => {
+      const call = h.calls.find((c) => {
+        if (!path.test(c.path) || c.status !== 200 || c.at < visibleAt) return false;
+        if (startOf(c.invocationId) === undefined) return false;
+        const [from, to] = window(new URL(c.path, 'https://x.invalid').searchParams);
+        return from <= time && time <= to;
+      });
+      const at = startOf(call?.invocationId);
+      if (at !== undefined) found.push({ at, via });
+    };
+    if (kinds.includes('event'))
+      for (const e of cloud.emitted.filter((x) => x.opSeq === opSeq))
+        found.push({ at: Math.min(...e.deliveries), via: 'product event' });
+    if (kinds.includes('jira'))
+      for (const r of cloud.jiraAudit.filter((x) => x.opSeq === opSeq))
+        polled(
+          'Jira audit poll',
+          /^\/rest\/api\/3\/auditing\/record\?/,
+          r.visibleAt,
+          Date.parse(r.rec.created.replace('+0000', 'Z')),
+          (q) => [Date.parse(q.get('from') ?? ''), Date.parse(q.get('to') ?? '')],
+        );
+    if (kinds.includes('confluence'))
+      for (const r of cloud.confluenceAudit.filter((x) => x.opSeq === opSeq))
+        polled(
+          'Confluence audit poll',
+          /^\/wiki\/rest\/api\/audit\?/,
+          r.visibleAt,
+          r.rec.creationDate,
+          (q) => [Number(q.get('startDate')), Number(q.get('endDate'))],
+        );
+    if (kinds.includes('org'))
+      for (const r of cloud.orgEvents.filter((x) => x.opSeq === opSeq)) {
+        polled(
+          'org events poll',
+          /\/events-stream\?/,
+          r.visibleAt,
+          Date.parse(r.rec.attributes.time),
+          (q) => [Number(q.get('from')), Number(q.get('to'))],
+        );
+        const hook = webhookCalls.find((c) => c.status < 300 && JSON.stringify(c.body).includes(r.rec.id));
+        if (hook) found.push({ at: hook.at, via: 'org audit-log webhook' });
+      }
+    return found.sort((x, y) => x.at - y.at)[0];
+  };
+  const removalsOf = (account: string, since: number) =>
+    cloud.ops.filter(
+      (op) =>
+        op.kind === 'removeFromGroup' &&
+        op.ok &&
+        op.actor === cloud.appUser.accountId &&
+        op.detail?.['accountId'] === account &&
+        op.at >= since,
+    );
+  const suspensionOf = (account: string) =>
+    cloud.ops.find((op) => op.kind === 'suspendUser' && op.ok && op.detail?.['accountId'] === account);
+  const byOp = (kind: string, match: (detail: Record<string, unknown>) => boolean) =>
+    cloud.ops.find(
+      (op) => op.kind === kind && op.ok && op.actor === smartsheet.accountId && match(op.detail ?? {}),
     );
   const candidates = [
-    {
-      step: 'scriptrunner-install',
-      ev: bySmartsheet('marketplace_app_installed', () => true),
-    },
-    {
-      step: 'admin-group-add',
-      ev: bySmartsheet('user_added_to_group', (e) =>
-        e.rec.attributes.context.some((c) => c.attributes?.['name'] === 'site-admins'),
-      ),
-    },
+    { step: 'scriptrunner-install', op: byOp('installApp', () => true) },
+    { step: 'admin-group-add', op: byOp('addToGroup', (d) => d['group'] === 'site-admins') },
   ];
-  const removals = cloud.ops.filter(
-    (op) =>
-      op.kind === 'removeFromGroup' &&
-      op.ok &&
-      op.actor === cloud.appUser.accountId &&
-      op.detail?.['accountId'] === smartsheet.accountId,
-  );
-  const suspended = cloud.ops.find(
-    (op) => op.kind === 'suspendUser' && op.ok && op.detail?.['accountId'] === smartsheet.accountId,
-  );
-  const jdoe2Suspended = cloud.ops.find(
-    (op) => op.kind === 'suspendUser' && op.ok && op.detail?.['accountId'] === jdoe2,
-  );
-  const trigger = candidates
-    .filter((c) => c.ev && suspended && c.ev.rec.attributes.time <= new Date(suspended.at).toISOString())
-    .pop();
-  const evAt = trigger?.ev ? Date.parse(trigger.ev.rec.attributes.time) : undefined;
-  const delivered = trigger?.ev
-    ? webhookCalls.find((c) => JSON.stringify(c.body).includes(trigger.ev!.rec.id))
-    : undefined;
+  const suspended = suspensionOf(smartsheet.accountId);
+  const jdoe2Suspended = jdoe2 ? suspensionOf(jdoe2) : undefined;
+  const trigger = candidates.filter((c) => c.op && suspended && c.op.at <= suspended.at).pop();
+  const removals = trigger?.op ? removalsOf(smartsheet.accountId, trigger.op.at) : [];
+  const delivered = trigger?.op ? reached(trigger.op.seq) : undefined;
+  const stored = trigger?.op ? reached(trigger.op.seq, undefined, true) : undefined;
   const escalation: ScenarioResult['escalation'] = {
-    ...(trigger ? { trigger: trigger.step } : {}),
-    ...(evAt !== undefined ? { changedAt: evAt } : {}),
-    ...(delivered ? { deliveredAt: delivered.at } : {}),
+    ...(trigger?.op ? { trigger: trigger.step, changedAt: trigger.op.at } : {}),
+    ...(delivered ? { deliveredAt: delivered.at, deliveredVia: delivered.via } : {}),
+    ...(stored ? { storedAt: stored.at } : {}),
     ...(removals[0] ? { removedAt: removals[0].at } : {}),
     removedGroups: removals.map((op) => String(op.detail?.['group'])),
     ...(suspended ? { suspendedAt: suspended.at } : {}),
     ...(jdoe2Suspended ? { jdoe2SuspendedAt: jdoe2Suspended.at } : {}),
   };
+  // With the published indicators: each service account's first action from one of them (Nov 15 on), and
+  // the first record of it that carries the address (org audit events do; product events carry none).
+  const iocFirstMoves: ScenarioResult['iocFirstMoves'] = [];
+  if (o.publishedIocs)
+    for (const account of [moveworks.accountId, smartsheet.accountId]) {
+      const first = cloud.ops.find(
+        (op) =>
+          op.actor === account &&
+          op.ok &&
+          op.at >= nov(15, 0, 0) &&
+          cloud.orgEvents.some(
+            (e) =>
+              e.opSeq === op.seq && [PRIMARY_IP, SLIVER_IP].includes(e.rec.attributes.location?.ip ?? ''),
+          ),
+      );
+      if (!first) continue;
+      const got = reached(first.seq, ['org']);
+      const removed = removalsOf(account, first.at)[0];
+      const susp = suspensionOf(account);
+      iocFirstMoves.push({
+        account,
+        actedAt: first.at,
+        ...(got ? { deliveredAt: got.at, deliveredVia: got.via } : {}),
+        ...(removed ? { removedAt: removed.at } : {}),
+        ...(susp ? { suspendedAt: susp.at } : {}),
+      });
+    }
 
   // Everything the app recorded, read as a site admin through the console's resolvers.
   const list = expectOk(
@@ -630,7 +766,7 @@ export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult
         id: string;
         severity: string;
         actor: { id?: string };
-        identities: { identity: { id?: string } }[];
+        identities: { identity: { id?: string; name?: string } }[];
         detections: {
           id: string;
           rule: { id: string };
@@ -646,7 +782,7 @@ export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult
       id: d.incident.id,
       severity: d.incident.severity,
       ...(d.incident.actor.id !== undefined ? { actorId: d.incident.actor.id } : {}),
-      identities: d.incident.identities.map((x) => x.identity.id ?? '?'),
+      identities: d.incident.identities.map((x) => x.identity.id ?? x.identity.name ?? '?'),
     });
     for (const det of d.incident.detections)
       detections.push({
@@ -677,6 +813,7 @@ export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult
     detections,
     actions,
     escalation,
+    iocFirstMoves,
     webhookCalls: webhookCalls.map(({ at: a, status }) => ({ at: a, status })),
     lastActivity,
     faultsFired: cloud.faults.fired.length,
