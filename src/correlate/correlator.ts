@@ -30,6 +30,12 @@ export interface CorrelatorOptions {
    *  a token or permission) in its earlier incidents whose last detection is at most this long before (or
    *  after) it, beyond the gap; older remembered links are forgotten. Default 90 days. */
   readonly linkMemoryMs?: number;
+  /** What an incident holds of each detection. 'whole' (the default): the detection as added. 'summary': the
+   *  detection without its events and evidence (an actorless one keeps its first event, whose address names
+   *  the incident), for a host that stores detections itself and joins them back by id (the self-hosted
+   *  service): incidents stay open for the gap, so under a detection-heavy load the whole detections were
+   *  most of the service's growing memory; a summary is a few hundred bytes. */
+  readonly detections?: 'whole' | 'summary';
 }
 
 /** Names that stand for "nobody in particular": linking through them would merge unrelated incidents. */
@@ -119,6 +125,7 @@ function relationOf(e: AuditEvent): Link['relation'] | undefined {
 export class Correlator {
   private readonly gapMs: number;
   private readonly linkMemoryMs: number;
+  private readonly summaries: boolean;
   /** child key → links naming it as the child (newest last). */
   private readonly parentsOf = new Map<string, Link[]>();
   /** parent key → links it made. */
@@ -142,6 +149,7 @@ export class Correlator {
   constructor(options: CorrelatorOptions = {}) {
     this.gapMs = options.gapMs ?? DEFAULT_GAP_MS;
     this.linkMemoryMs = Math.max(options.linkMemoryMs ?? DEFAULT_LINK_MEMORY_MS, this.gapMs);
+    this.summaries = options.detections === 'summary';
   }
 
   /** Records the identity link an event makes, if any. Call it for every event, before `add` for its detections. */
@@ -211,7 +219,7 @@ export class Correlator {
       inc = this.open(d, keys);
       if (address !== undefined) this.byAttackerAddress.set(address, inc);
     }
-    insertDetection(inc, d);
+    insertDetection(inc, this.summaries ? summaryOf(d) : d);
     inc.first = Math.min(inc.first, d.firstTimestamp, t);
     inc.last = Math.max(inc.last, t);
     inc.severity = maxSeverity(inc.severity, d.severity);
@@ -259,7 +267,9 @@ export class Correlator {
     };
   }
 
-  static restore(snapshot: unknown): Correlator {
+  /** `options.detections` is not part of the snapshot: the restoring host says what it wants kept (a snapshot
+   *  taken with whole detections restores into summaries). */
+  static restore(snapshot: unknown, options: Pick<CorrelatorOptions, 'detections'> = {}): Correlator {
     const s = snapshot as (Omit<Partial<CorrelatorSnapshot>, 'version'> & { version?: unknown }) | null;
     if (typeof s !== 'object' || s === null || !SNAPSHOT_VERSIONS.includes(s.version as number)) {
       throw new Error(`not a correlator snapshot of version ${SNAPSHOT_VERSIONS.join(' or ')}`);
@@ -271,11 +281,16 @@ export class Correlator {
     const c = new Correlator({
       gapMs: typeof s.gapMs === 'number' ? s.gapMs : DEFAULT_GAP_MS,
       ...(typeof s.linkMemoryMs === 'number' ? { linkMemoryMs: s.linkMemoryMs } : {}),
+      ...options,
     });
     c.maxTime = typeof s.maxTime === 'number' ? s.maxTime : -Infinity;
     c.lastPrune = typeof s.lastPrune === 'number' ? s.lastPrune : -Infinity;
     for (const inc of need(s.incidents, 'incidents')) {
-      const w: WorkingIncident = { ...inc, keys: new Set(inc.keys) };
+      const w: WorkingIncident = {
+        ...inc,
+        keys: new Set(inc.keys),
+        ...(c.summaries ? { detections: inc.detections.map(summaryOf) } : {}),
+      };
       c.all.push(w);
       c.byId.set(w.id, w);
     }
@@ -511,6 +526,12 @@ function push<T>(m: Map<string, T[]>, k: string, l: T): void {
 
 const before = (a: Detection, b: Detection): boolean =>
   a['@timestamp'] < b['@timestamp'] || (a['@timestamp'] === b['@timestamp'] && a.id < b.id);
+
+/** A detection without its evidence: see CorrelatorOptions.detections. */
+function summaryOf(d: Detection): Detection {
+  if (d.events.length === 0 && d.evidence.length === 0) return d;
+  return { ...d, events: identityKeys(d.actor).length === 0 ? d.events.slice(0, 1) : [], evidence: [] };
+}
 
 function insertDetection(inc: WorkingIncident, d: Detection): void {
   let i = inc.detections.length;

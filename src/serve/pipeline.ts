@@ -143,7 +143,10 @@ export class Pipeline {
     });
     const engineOpts = { rules: opts.rules, lists: opts.lists };
     const engine = resume ? Engine.restore(resume.engine, engineOpts) : new Engine(engineOpts);
-    const correlator = resume ? Correlator.restore(resume.correlator) : new Correlator();
+    // Incidents keep detection summaries: the bodies are in the detections table (state.ts joins them back).
+    const correlator = resume
+      ? Correlator.restore(resume.correlator, { detections: 'summary' })
+      : new Correlator({ detections: 'summary' });
     return new Pipeline(opts, state, tailers, engine, correlator, inputs);
   }
 

@@ -202,7 +202,11 @@ export class Service extends EventEmitter<ServiceEvents> {
   async tick(): Promise<CommitEvent> {
     const step = await this.pipeline.step();
     const actions: ActionRecord[] = [];
-    for (const incident of step.incidents) actions.push(...(await this.handle(incident)));
+    // The step's incidents hold detection summaries (pipeline.ts); containment plans from the stored, whole ones.
+    for (const { id } of step.incidents) {
+      const incident = this.store.incident(id);
+      if (incident) actions.push(...(await this.handle(incident)));
+    }
     const event: CommitEvent = { at: Date.now(), step, actions };
     if (step.detections.length > 0 || actions.length > 0) this.emit('commit', event);
     return event;

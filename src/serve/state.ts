@@ -42,6 +42,7 @@ export class ServeState {
   private readonly setMeta: Database.Statement;
   private readonly deleteIncident: Database.Statement;
   private readonly insertPart: Database.Statement;
+  private readonly detectionJson: Database.Statement;
   private readonly deleteMeta: Database.Statement;
   private readonly commitTx: (c: Commit) => void;
 
@@ -89,6 +90,7 @@ export class ServeState {
          last_at = excluded.last_at, title = excluded.title, json = excluded.json`,
     );
     this.deleteIncident = this.db.prepare('DELETE FROM incidents WHERE id = ?');
+    this.detectionJson = this.db.prepare('SELECT json FROM detections WHERE id = ?');
     this.insertPart = this.db.prepare('INSERT INTO resume_parts (name, json) VALUES (?, ?)');
     this.deleteMeta = this.db.prepare('DELETE FROM meta WHERE key = ?');
     this.commitTx = this.db.transaction((c: Commit) => {
@@ -129,7 +131,7 @@ export class ServeState {
   incident(id: string): Incident | undefined {
     const row = this.db.prepare('SELECT json FROM incidents WHERE id = ?').get(id) as
       { json: string } | undefined;
-    return row ? this.withStatus(JSON.parse(row.json) as Incident) : undefined;
+    return row ? this.withStatus(this.whole(JSON.parse(row.json) as Incident)) : undefined;
   }
 
   /** Acknowledge or resolve an incident (or reopen it); the note and who did it are kept. */
@@ -202,7 +204,17 @@ export class ServeState {
   incidents(): Incident[] {
     return (
       this.db.prepare('SELECT json FROM incidents ORDER BY first_at, id').all() as { json: string }[]
-    ).map((r) => this.withStatus(JSON.parse(r.json) as Incident));
+    ).map((r) => this.withStatus(this.whole(JSON.parse(r.json) as Incident)));
+  }
+
+  /** The incident with its detections whole: the pipeline's correlator keeps summaries (its `detections:
+   *  'summary'` option) and an incident's row is written from them; the detections table has the bodies. */
+  private whole(i: Incident): Incident {
+    const detections = i.detections.map((d) => {
+      const row = this.detectionJson.get(d.id) as { json: string } | undefined;
+      return row ? (JSON.parse(row.json) as Detection) : d;
+    });
+    return { ...i, detections };
   }
 
   private withStatus(i: Incident): Incident {
