@@ -52,6 +52,11 @@ export interface RuleState {
 
 const time = (e: AuditEvent): number => e['@timestamp'];
 
+function asTuples(s: unknown, what: string): unknown[][] {
+  if (!Array.isArray(s) || !s.every(Array.isArray)) throw new Error(`snapshot: ${what} must be an array of arrays`);
+  return s as unknown[][];
+}
+
 function asEntries<V>(s: unknown, what: string): [string, V][] {
   if (!Array.isArray(s)) throw new Error(`snapshot: ${what} must be an array of [key, value] pairs`);
   return s as [string, V][];
@@ -280,14 +285,50 @@ export class DistinctState implements RuleState {
   size(): number {
     return this.seen.size + this.suppressed.size;
   }
+  /** Sightings as `[value, t, file, line, index, esc]` with `file` an index into `files`: every sighting of a
+   *  busy site's windows names one of a few log files, and writing the path each time made this rule's state
+   *  three times its size (the service writes it every ten seconds). */
   snapshot(): unknown {
-    return {
-      seen: [...this.seen].map(([key, k]) => [key, { values: [...k.values], newest: k.newest }]),
-      suppressed: [...this.suppressed],
+    const files: string[] = [];
+    const fileNo = new Map<string, number>();
+    const noOf = (f: string): number => {
+      let n = fileNo.get(f);
+      if (n === undefined) {
+        n = files.length;
+        files.push(f);
+        fileNo.set(f, n);
+      }
+      return n;
     };
+    const seen = [...this.seen].map(([key, k]) => [
+      key,
+      [...k.values].map(([v, x]) => [v, x.t, noOf(x.file), x.line, x.index, x.esc]),
+      k.newest,
+    ]);
+    return { files, seen, suppressed: [...this.suppressed] };
   }
   restore(s: unknown): void {
-    const o = s as { seen?: unknown; suppressed?: unknown };
+    const o = s as { files?: unknown; seen?: unknown; suppressed?: unknown };
+    if (o.files === undefined) return this.restoreObjects(o);
+    if (!Array.isArray(o.files) || !o.files.every((f) => typeof f === 'string'))
+      throw new Error('snapshot: distinct files must be an array of strings');
+    const files = o.files as string[];
+    for (const [key, values, newest] of asTuples(o.seen, 'distinct values')) {
+      const map = new Map<string, Seen>();
+      let oldest = Infinity;
+      for (const [v, t, f, line, index, esc] of asTuples(values, 'distinct sightings')) {
+        const file = files[f as number];
+        if (typeof v !== 'string' || typeof t !== 'number' || file === undefined)
+          throw new Error(`snapshot: distinct sighting of ${String(key)} is malformed`);
+        map.set(v, { t, file, line: line as number, index: index as number, esc: esc as number });
+        if (t < oldest) oldest = t;
+      }
+      this.seen.set(key as string, { values: map, oldest, newest: typeof newest === 'number' ? newest : -Infinity });
+    }
+    for (const [k, v] of asEntries<number>(o.suppressed, 'distinct suppression')) this.suppressed.set(k, v);
+  }
+  /** The form before file numbers: `{ seen: [key, { values: [value, Seen][], newest }][] }`. */
+  private restoreObjects(o: { seen?: unknown; suppressed?: unknown }): void {
     for (const [key, v] of asEntries<{ values?: unknown; newest?: unknown }>(o.seen, 'distinct values')) {
       const values = new Map(asEntries<Seen>(v.values, 'distinct sightings'));
       let oldest = Infinity;

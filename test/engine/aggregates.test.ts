@@ -311,6 +311,38 @@ describe('determinism, snapshot and bounded state', () => {
     expect(() => Engine.restore({ version: 99 }, { rules, lists })).toThrow(/version 2/);
   });
 
+  it('a distinct window snapshot taken before file numbers (sightings as objects) still restores', () => {
+    const events = [...stream(2000)];
+    const whole = new Engine({ rules, lists });
+    const expected = events.flatMap((e) => whole.process(e).map((d) => d.id));
+    // Split where the window holds sightings.
+    type Snap = { rules: Record<string, { seen?: unknown[]; [k: string]: unknown }> };
+    const first = new Engine({ rules, lists });
+    const got: string[] = [];
+    let at = 0;
+    let snap: Snap;
+    do {
+      got.push(...first.process(events[at++] as AuditEvent).map((d) => d.id));
+      snap = JSON.parse(JSON.stringify(first.snapshot())) as Snap;
+    } while (at < 1234 || (snap.rules['many-repos']?.seen ?? []).length === 0);
+    type Compact = { files: string[]; seen: [string, [string, number, number, number, number, number][], number][] };
+    const compact = snap.rules['many-repos'] as unknown as Compact & { suppressed: unknown };
+    expect(compact.files.length).toBeGreaterThan(0);
+    expect(compact.seen.length).toBeGreaterThan(0);
+    snap.rules['many-repos'] = {
+      seen: compact.seen.map(([key, values, newest]) => [
+        key,
+        { values: values.map(([v, t, f, line, index, esc]) => [v, { t, file: compact.files[f], line, index, esc }]), newest },
+      ]),
+      suppressed: compact.suppressed,
+    };
+    const second = Engine.restore(snap, { rules, lists });
+    got.push(...events.slice(at).flatMap((e) => second.process(e).map((d) => d.id)));
+    expect(got).toEqual(expected);
+    snap.rules['many-repos'] = { ...compact, seen: [['k', [['v', 1, 7, 1, -1, 0]], 1]] };
+    expect(() => Engine.restore(snap, { rules, lists })).toThrow(/many-repos: snapshot: distinct sighting of k is malformed/);
+  });
+
   it('state stays bounded by live windows with ever-new keys over a long span', () => {
     const engine = new Engine({ rules, lists });
     let max = 0;
