@@ -1,7 +1,8 @@
 /**
  * A local Forge host for the app's real handlers.
  *
- * The unmodified Forge SDKs (@forge/api 8.3.0, @forge/kvs 1.6.5, @forge/events 3.0.8, @forge/resolver 2.0.1)
+ * The unmodified Forge SDKs (@forge/api 8.3.0, @forge/kvs 1.6.5, @forge/events 3.0.8, @forge/resolver 2.0.1,
+ * @forge/sql 4.0.8)
  * reach the platform only through two globals the host injects (../../../shared/reference/forge-platform.md
  * §D.2): `__forge_runtime__` (app context, metrics, remaining time, proxy token) and
  * `__forge_fetch__(meta, path, init)`. This module installs both, plus a `fetch` router for external egress
@@ -11,7 +12,9 @@
  *   meta {type:'fpp', remote:'stargate'}, path /webhook/queue/* → the queue emulator (Queue.push, getStats, cancel)
  *   meta {type:'fpp', remote:'stargate'}, any other path        → the stargate handler (GraphQL, requestAtlassian)
  *   meta {type:'kvs'}                                           → the KVS / Custom Entity Store emulator
- *   meta {type:'sql'}                                           → the SQL handler if one is set (none by default: 501)
+ *   meta {type:'sql'}                                           → the Forge SQL emulator (./sql.ts: SQLite in memory, one
+ *                                                                 database per harness = per installation), or the
+ *                                                                 handler set with setSqlHandler
  *
  * ORDER MATTERS: the globals must exist before the SDK modules are required, because @forge/kvs picks its
  * transport and @forge/api captures `fetch` at require time. In a jest test, make
@@ -44,6 +47,7 @@ import {
 } from './http';
 import { KvsEmulator, type EntityDef } from './kvs';
 import { QueueEmulator, isRetryResult, type QueueOptions } from './queues';
+import { SqlEmulator, type SqlEmulatorOptions, type SqlStats } from './sql';
 
 export { isRetryResult, type RetryResult } from './queues';
 
@@ -83,6 +87,8 @@ export interface HarnessOptions {
   /** Seed for the harness's own randomness (queue duplicate deliveries). */
   seed?: number;
   queue?: QueueOptions;
+  /** Forge SQL emulator options (rate limits enforced or only counted). */
+  sql?: SqlEmulatorOptions;
   /** Retries for product-event triggers that return InvocationError or time out (documented maximum: 4). */
   productEventMaxRetries?: number;
   /** Manifest scopes reported in appContext.permissions. */
@@ -118,9 +124,12 @@ export interface RecordedCall {
 }
 
 export interface PlatformFault {
-  target: 'kvs' | 'queue';
-  /** Only requests whose path starts with this (KVS: `/api/v1/set`, `/api/v1/entity/query`…). */
+  target: 'kvs' | 'queue' | 'sql';
+  /** Only requests whose path starts with this (KVS: `/api/v1/set`, `/api/v1/entity/query`…; SQL:
+   *  `/api/v1/execute`, `/api/v1/execute/ddl`). */
   path?: string;
+  /** SQL only: only queries matching this. */
+  query?: RegExp;
   status?: number;
   code?: string;
   count?: number;
@@ -191,6 +200,7 @@ export class ForgeHarness {
   readonly clock: SimClock;
   readonly scheduler: Scheduler;
   readonly kvs: KvsEmulator;
+  readonly sql: SqlEmulator;
   readonly queues: QueueEmulator;
   readonly opts: Required<
     Pick<
@@ -231,6 +241,7 @@ export class ForgeHarness {
     this.clock = new SimClock(options.startMs);
     this.scheduler = new Scheduler(this.clock);
     this.kvs = new KvsEmulator(() => this.clock.now(), options.entities ?? []);
+    this.sql = new SqlEmulator(() => this.clock.now(), options.sql ?? {});
     this.rng = seededRng(options.seed ?? 1);
     this.queues = new QueueEmulator(this, options.queue ?? {});
   }
@@ -305,6 +316,7 @@ export class ForgeHarness {
     else this.external.delete(host.toLowerCase());
   }
 
+  /** Replaces the SQL emulator for `{type:'sql'}` calls (undefined: back to the emulator). */
   setSqlHandler(handler: RouteHandler | undefined): void {
     this.sqlHandler = handler;
   }
@@ -688,12 +700,7 @@ export class ForgeHarness {
     } else if (meta.type === 'kvs') {
       handler = (r) => this.kvs.handle(r.pathname, r.json);
     } else if (meta.type === 'sql') {
-      handler =
-        this.sqlHandler ??
-        (() => ({
-          status: 501,
-          body: { code: 'NOT_IMPLEMENTED', message: 'Forge SQL is not simulated by the harness' },
-        }));
+      handler = this.sqlHandler ?? ((r) => this.sql.handle(r.pathname, r.bodyText));
     } else if (
       meta.type === 'fpp' &&
       meta.remote === 'stargate' &&
@@ -800,6 +807,16 @@ export class ForgeHarness {
    * (429 RATE_LIMIT_EXCEEDED by default), queue pushes with 429 (`RateLimitError` in @forge/events) or 5xx.
    */
   injectPlatformFault(fault: PlatformFault): void {
+    if (fault.target === 'sql') {
+      this.sql.injectFault({
+        ...(fault.path !== undefined ? { path: fault.path } : {}),
+        ...(fault.query !== undefined ? { query: fault.query } : {}),
+        ...(fault.status !== undefined ? { status: fault.status } : {}),
+        ...(fault.code !== undefined ? { code: fault.code } : {}),
+        ...(fault.count !== undefined ? { count: fault.count } : {}),
+      });
+      return;
+    }
     this.platformFaults.push({ ...fault, left: fault.count ?? 1 });
   }
 
@@ -840,6 +857,7 @@ export class ForgeHarness {
 
   stats(): {
     kvs: ReturnType<KvsEmulator['stats']>;
+    sql: SqlStats;
     queue: ReturnType<QueueEmulator['stats']>;
     invocations: Record<string, number>;
   } {
@@ -847,7 +865,7 @@ export class ForgeHarness {
     for (const i of this.invocations)
       invocations[`${i.kind}:${i.outcome ?? 'running'}`] =
         (invocations[`${i.kind}:${i.outcome ?? 'running'}`] ?? 0) + 1;
-    return { kvs: this.kvs.stats(), queue: this.queues.stats(), invocations };
+    return { kvs: this.kvs.stats(), sql: this.sql.stats(), queue: this.queues.stats(), invocations };
   }
 
   newId(): string {

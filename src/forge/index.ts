@@ -5,7 +5,7 @@
 import { InvocationError, InvocationErrorCode } from '@forge/events';
 import { getAppContext } from '@forge/api';
 import Resolver from '@forge/resolver';
-import { asAppApi, asUserApi, externalFetch, forgeQueue, ForgeKv } from './adapters/forge';
+import { asAppApi, asUserApi, externalFetch, forgeQueue, forgeSql, ForgeKv } from './adapters/forge';
 import { BulkheadApp, type QueueJob } from './core/app';
 import { CONSOLE_FUNCTIONS, type CallerContext } from './core/console';
 import type { RuleSet } from './core/ingest';
@@ -25,6 +25,7 @@ let app: BulkheadApp | undefined;
 export function bulkhead(): BulkheadApp {
   app ??= new BulkheadApp({
     kv: new ForgeKv(),
+    sql: forgeSql,
     asApp: asAppApi,
     asUser: () => asUserApi,
     fetch: externalFetch,
@@ -38,7 +39,7 @@ export function bulkhead(): BulkheadApp {
 }
 
 /** Product-event trigger: the event goes to the inbox; a bad payload is logged and dropped (never retried).
- *  A failure to store it (KVS rate limit or outage) asks the platform to deliver it again: a thrown error is
+ *  A failure to store it (a Forge SQL or KVS rate limit or outage) asks the platform to deliver it again: a thrown error is
  *  not retried, so the event would be lost. */
 export async function onProductEvent(event: unknown): Promise<InvocationError | void> {
   let r: { accepted: boolean; reason?: string };

@@ -11,6 +11,7 @@ import { signature } from '../../src/notify/webhook';
 import { adminGroupRecord } from './support';
 import { installApp } from './harness-app';
 import { kvs } from '@forge/kvs';
+import { sql } from '@forge/sql';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const ADMIN = 'admin-1';
@@ -190,14 +191,45 @@ test('product events and the forwarder web trigger reach the same pipeline', asy
   expect(bad.statusCode).toBe(401);
   await h.runUntilIdle();
   expect(h.handlerErrors).toEqual([]);
-  const inbox = await kvs
-    .query()
-    .where('key', { condition: 'BEGINS_WITH', values: ['inbox:'] })
-    .limit(20)
-    .getMany();
-  expect(inbox.results).toEqual([]);
+  // The inbox is Forge SQL (created on first use through the migration runner) and is empty after the drain.
+  const left = await h.invokeFunction(
+    'peek',
+    async () => (await sql.prepare<{ n: number }>('SELECT COUNT(*) AS n FROM inbox').execute()).rows,
+    {},
+  );
+  expect(left).toEqual([{ n: 0 }]);
+  expect(
+    h.sql.peek<{ name: string }>('SELECT name FROM __migrations ORDER BY id').map((r) => r.name),
+  ).toEqual(['v001_create_inbox', 'v002_create_seen']);
+  // Per-record marks for the forwarder's record; none for the product event (merged by its id instead).
+  expect(h.sql.peek('SELECT record_key FROM seen')).toHaveLength(1);
+  expect(h.kvs.stats().requests['/api/v1/batch/set']).toBeGreaterThan(0);
   const dets = await kvs.entity('detection').query().index('at').limit(100).getMany();
   expect(dets.results.length).toBeGreaterThan(0);
+});
+
+test('a Forge SQL outage at the trigger asks the platform to deliver the event again; it is stored then', async () => {
+  h.injectPlatformFault({
+    target: 'sql',
+    path: '/api/v1/execute',
+    query: /^INSERT IGNORE INTO inbox/,
+    status: 503,
+  });
+  await h.deliverEventNow({
+    eventType: 'avi:jira:created:user',
+    selfGenerated: false,
+    atlassianId: '5b10ac8d82e05b22cc7d4ef5',
+    eventCreatedDate: '2026-11-01T11:59:00.000Z',
+    user: { accountId: 'new-2', displayName: 'svc-other', accountType: 'atlassian' },
+  });
+  await h.runUntilIdle();
+  expect(h.handlerErrors).toEqual([]);
+  expect(h.productEventDeliveries.map((d) => d.outcome)).toEqual(['retry', 'ok']);
+  // The fault, then the first use on a fresh installation: the missing table runs the migrations.
+  expect(h.sql.stats().errors).toBe(2);
+  expect(h.sql.stats().ddl).toBe(4); // __migrations, its listing, the two tables
+  const dets = await kvs.entity('detection').query().index('at').limit(100).getMany();
+  expect(dets.results.map((r) => (r.value as { ruleId: string }).ruleId)).toContain('user-created');
 });
 
 test('the merge check refuses a contained account and allows others', async () => {

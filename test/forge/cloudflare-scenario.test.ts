@@ -37,8 +37,8 @@
  *   indicators were not yet published. The first critical signal is the ScriptRunner install by the service
  *   account (Nov 22 14:18, `app-installed` escalated for a script app): the app contains the Smartsheet account
  *   and jdoe2 with the 14:20 poll, a day before the site-admins step, which is then refused.
- * - `faulted`: `clean` with 429 (Retry-After) and 5xx answers on the product and Admin APIs, KVS and queue
- *   faults, and duplicate, late and out-of-order event and queue deliveries; the action records and the
+ * - `faulted`: `clean` with 429 (Retry-After) and 5xx answers on the product and Admin APIs, KVS, Forge SQL
+ *   and queue faults, and duplicate, late and out-of-order event and queue deliveries; the action records and the
  *   simulator's final state are compared with `clean`. Its containment time is reported, not asserted: the
  *   faults fail the very poll invocations that fetch the ScriptRunner records (their inbox writes and drain
  *   push), scheduled triggers are not retried, and the 14:25 polls fetch them again; containment then waits

@@ -1,7 +1,6 @@
 import { KEYS } from '../../src/forge/core/keys';
 import { MemoryKv } from '../../src/forge/core/memory';
-import type { BatchSetItem } from '../../src/forge/core/ports';
-import { answer, adminGroupRecord, testApp } from './support';
+import { answer, adminGroupRecord, inboxIds, testApp } from './support';
 
 async function detectionsStored(kv: MemoryKv): Promise<string[]> {
   const page = await kv.entityQuery<{ id: string }>('detection', { index: 'at', limit: 100 });
@@ -41,7 +40,7 @@ describe('ingestion', () => {
     expect(t.pushed.filter((p) => p.queue === 'contain')).toEqual([
       { queue: 'contain', body: { kind: 'contain', incidentId: r.incidents[0] } },
     ]);
-    expect(t.kv.keys().filter((k) => k.startsWith('inbox:'))).toEqual([]);
+    expect(inboxIds(t.sqlDb)).toEqual([]);
     const inc = await t.app.storage.fullIncident(r.incidents[0]!);
     expect(inc?.severity).toBe('critical');
     expect(inc?.detections.length).toBeGreaterThan(0);
@@ -61,16 +60,17 @@ describe('ingestion', () => {
     // Killed after the commit, before the inbox items were deleted: skipped by head.consumed.
     const u = testApp();
     await u.app.ingestor.accept('forwarder', [adminGroupRecord()]);
-    const realDel = u.kv.batchDelete.bind(u.kv);
+    const realExec = u.sql.execute.bind(u.sql);
     let dels = 0;
-    u.kv.batchDelete = (keys) =>
-      keys.some((k) => k.key.startsWith('inbox:')) && dels++ === 0
+    u.sql.execute = (q, p) =>
+      q.startsWith('DELETE FROM inbox') && dels++ === 0
         ? Promise.reject(new Error('killed'))
-        : realDel(keys);
+        : realExec(q, p);
     await expect(u.app.ingestor.drain()).rejects.toThrow('killed');
+    expect(inboxIds(u.sqlDb)).toHaveLength(1);
     const next = await u.app.ingestor.drain();
     expect(next.items).toBe(0);
-    expect(u.kv.keys().filter((k) => k.startsWith('inbox:'))).toEqual([]);
+    expect(inboxIds(u.sqlDb)).toEqual([]);
   });
 
   test('engine and correlator state survive between batches (snapshots in chunks under 240 KiB)', async () => {
@@ -94,20 +94,16 @@ describe('pollers: the cursor moves only after the window is stored', () => {
       ? answer(200, { offset: 0, limit: 1000, total: records.length, records })
       : undefined;
 
-  test('a failed inbox write leaves the cursor where it was; the next poll reads the window again', async () => {
+  test('a failed inbox write (Forge SQL) leaves the cursor where it was; the next poll reads the window again', async () => {
     const t = testApp();
     await t.app.pollers.startBackfill(1);
     const before = await t.app.storage.cursor<{ until: number }>('jira-audit');
     t.product.routes.jira = jiraAudit([adminGroupRecord()]);
-    const realBatch = t.kv.batchSet.bind(t.kv);
-    t.kv.batchSet = (items: readonly BatchSetItem[]) =>
-      items.some((i) => i.key.startsWith('inbox:'))
-        ? Promise.reject(new Error('KVS unavailable'))
-        : realBatch(items);
-    await expect(t.app.poll('jira-audit')).rejects.toThrow('KVS unavailable');
+    t.sqlDb.injectFault({ query: /^INSERT IGNORE INTO inbox/, status: 503 });
+    await expect(t.app.poll('jira-audit')).rejects.toThrow('Simulated Forge SQL fault');
     expect(await t.app.storage.cursor('jira-audit')).toEqual(before);
+    expect(inboxIds(t.sqlDb)).toEqual([]);
 
-    t.kv.batchSet = realBatch;
     const r = await t.app.poll('jira-audit');
     expect(r.error).toBeUndefined();
     expect(r.records).toBe(1);
@@ -158,7 +154,7 @@ describe('product events', () => {
     const t = testApp();
     expect(await t.app.productEvent(created)).toEqual({ accepted: true });
     expect(await t.app.productEvent(structuredClone(created))).toEqual({ accepted: true });
-    expect(t.kv.keys().filter((k) => k.startsWith('inbox:'))).toHaveLength(1); // merged while waiting
+    expect(inboxIds(t.sqlDb)).toHaveLength(1); // merged while waiting
     const a = await t.app.ingestor.drain();
     expect(a.detections.map((d) => d.rule.id)).toContain('user-created');
     const stored = await detectionsStored(t.kv);

@@ -1,13 +1,14 @@
 /**
- * KVS operations per 1,000 events, counted by the harness's KVS emulator as the real @forge/kvs calls
- * arrive (requests, item reads/writes, 10 KB units). Two shapes: product events arriving one per trigger
- * invocation over ten minutes (views and searches: the bulk of a large org's volume), and 1,000 audit
- * records read by one poll. The numbers feed decision 0016's per-installation arithmetic; the bounds here
- * keep a change from silently making ingestion more expensive. Run alone with
+ * KVS and Forge SQL operations per 1,000 events, counted by the harness's emulators as the real @forge/kvs
+ * and @forge/sql calls arrive (KVS: requests, item reads/writes, 10 KB units; SQL: requests by endpoint and
+ * statement, the most DML requests in one simulated second, rows, SQLite's time). Two shapes: product events
+ * arriving one per trigger invocation over ten minutes (views and searches: the bulk of a large org's
+ * volume), and 1,000 audit records read by one poll. The numbers feed decision 0016's per-installation
+ * arithmetic; the bounds here keep a change from silently making ingestion more expensive. Run alone with
  * `npx jest test/forge/kvs-ops.test.ts` to see the table.
  */
 import '../../src/forge-harness/register';
-import { json, type ForgeHarness } from '../../src/forge-harness';
+import { json, type ForgeHarness, type SqlStats } from '../../src/forge-harness';
 import { installApp } from './harness-app';
 import { kvs } from '@forge/kvs';
 
@@ -75,6 +76,7 @@ interface Row {
   readonly deletes: number;
   readonly readUnits: number;
   readonly writeUnits: number;
+  readonly sql: SqlStats;
   readonly invocations: Record<string, number>;
 }
 
@@ -89,6 +91,7 @@ function row(shape: string, h: ForgeHarness): Row {
     deletes: k.deletes,
     readUnits: k.readUnits,
     writeUnits: k.writeUnits,
+    sql: s.sql,
     invocations: s.invocations,
   };
 }
@@ -98,12 +101,12 @@ let snapshot = '';
 afterAll(() => {
   console.log(
     [
-      'KVS per 1,000 events',
+      'KVS and Forge SQL per 1,000 events',
       snapshot,
-      ...rows.map(
-        (r) =>
-          `${r.shape}: ${r.requests} requests, ${r.reads} reads (${r.readUnits} units), ${r.writes} writes (${r.writeUnits} units), ${r.deletes} deletes; invocations ${JSON.stringify(r.invocations)}`,
-      ),
+      ...rows.flatMap((r) => [
+        `${r.shape}: KVS ${r.requests} requests, ${r.reads} reads (${r.readUnits} units), ${r.writes} writes (${r.writeUnits} units), ${r.deletes} deletes; invocations ${JSON.stringify(r.invocations)}`,
+        `${r.shape}: SQL ${r.sql.dml} DML requests (${JSON.stringify(r.sql.statements)}), ${r.sql.ddl} DDL requests, ${r.sql.errors} errors, peak ${r.sql.peakDmlPerSecond} DML/s and ${r.sql.peakDmlPerMinute} DML/min (simulated time), ${r.sql.rowsWritten} rows written, ${r.sql.rowsRead} rows read, ${Math.round(r.sql.requestBytes / 1024)} KiB sent, ${Math.round(r.sql.responseBytes / 1024)} KiB received, SQLite ${r.sql.queryMs.toFixed(1)} ms`,
+      ]),
     ].join('\n'),
   );
 });
@@ -127,10 +130,15 @@ test('1,000 product events over ten minutes, one per trigger invocation', async 
   snapshot = `snapshot after 1,000 product events from 100 users: ${bytes} characters in ${head.chunks} chunk(s), ${head.gen} drains`;
   const r = row('product events (10 min)', h);
   rows.push(r);
-  // Per event: one inbox write and a debounce read at the trigger; a seen-mark write, an inbox delete and
-  // a share of the batch's snapshot and entity writes at the drain.
-  expect(r.writeUnits).toBeLessThan(4000);
-  expect(r.readUnits).toBeLessThan(4000);
+  // Per event: one SQL INSERT at the trigger (the inbox); at the drain, a share of its few statements (read
+  // the batch, delete it) and of the snapshot and entity writes on KVS. No KVS unit per event any more (on
+  // KVS the inbox cost a write and a delete per event: 2,333 write units per 1,000).
+  expect(r.writeUnits).toBeLessThan(600);
+  expect(r.readUnits).toBeLessThan(600);
+  // + the two migration checkpoints and the first insert, which found no table and ran the migrations
+  expect(r.sql.statements['INSERT']).toBeLessThanOrEqual(1000 + 3);
+  expect(r.sql.dml).toBeLessThan(1000 + 5 * head.gen + 10);
+  expect(h.sql.peek('SELECT id FROM inbox')).toEqual([]);
 });
 
 test('1,000 Jira audit records read by one poll', async () => {
@@ -165,5 +173,8 @@ test('1,000 Jira audit records read by one poll', async () => {
   expect(h.handlerErrors).toEqual([]);
   const r = row('audit poll', h);
   rows.push(r);
-  expect(r.writeUnits).toBeLessThan(3000);
+  // The inbox rows and the 1,000 de-duplication marks are SQL rows now (on KVS: 1,084 write units).
+  expect(r.writeUnits).toBeLessThan(200);
+  expect(r.sql.dml).toBeLessThan(20);
+  expect(h.sql.peek('SELECT record_key FROM seen')).toHaveLength(1000);
 });

@@ -340,6 +340,7 @@ export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult
     });
     cloud.faults.add({ target: 'admin', path: /events-stream/, kind: 503, count: 2 });
     h.injectPlatformFault({ target: 'kvs', count: 3 });
+    h.injectPlatformFault({ target: 'sql', count: 3 });
     h.injectPlatformFault({ target: 'queue', count: 2 });
   }
 
@@ -421,6 +422,7 @@ export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult
       count: 1,
     });
     h.injectPlatformFault({ target: 'kvs', count: 2 });
+    h.injectPlatformFault({ target: 'sql', status: 503, count: 2 });
     h.injectPlatformFault({ target: 'queue', status: 503, count: 1 });
   };
   let current = '';

@@ -5,7 +5,54 @@ import { BulkheadApp } from '../../src/forge/core/app';
 import type { CallerContext } from '../../src/forge/core/console';
 import type { RuleSet } from '../../src/forge/core/ingest';
 import { MemoryKv } from '../../src/forge/core/memory';
-import type { HttpAnswer, ProductApi, QueueName, RequestInit } from '../../src/forge/core/ports';
+import type {
+  HttpAnswer,
+  ProductApi,
+  QueueName,
+  RequestInit,
+  SqlPort,
+  SqlValue,
+  SqlWriteResult,
+} from '../../src/forge/core/ports';
+import { SqlEmulator } from '../../src/forge-harness/sql';
+
+/**
+ * A `SqlPort` over the harness's Forge SQL emulator, with the request shapes @forge/sql sends (`{query, params,
+ * method}` to /api/v1/execute or /api/v1/execute/ddl) and a migration runner that does what @forge/sql's does
+ * (a `__migrations` table, names run once). Errors carry the emulator's message, as ForgeSQLAPIError does.
+ */
+export function emulatorSql(em: SqlEmulator): SqlPort {
+  const send = (path: string, query: string, params: readonly SqlValue[] = []): unknown => {
+    const r = em.handle(path, JSON.stringify({ query, params, method: 'all' }));
+    if (r.status < 200 || r.status >= 300) throw new Error((r.body as { message: string }).message);
+    return (r.body as { rows: unknown }).rows;
+  };
+  return {
+    query: <T>(q: string, params?: readonly SqlValue[]) =>
+      Promise.resolve(send('/api/v1/execute', q, params) as T[]),
+    execute: (q: string, params?: readonly SqlValue[]) =>
+      Promise.resolve({
+        affectedRows: (send('/api/v1/execute', q, params) as SqlWriteResult).affectedRows,
+      }),
+    migrate(migrations) {
+      send(
+        '/api/v1/execute/ddl',
+        'CREATE TABLE IF NOT EXISTS __migrations (id BIGINT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(255) NOT NULL, migratedAt TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);',
+      );
+      const done = new Set(
+        (
+          send('/api/v1/execute/ddl', 'SELECT id, name, migratedAt FROM __migrations;') as { name: string }[]
+        ).map((r) => r.name),
+      );
+      for (const m of migrations) {
+        if (done.has(m.name)) continue;
+        send('/api/v1/execute/ddl', m.ddl);
+        send('/api/v1/execute', 'INSERT INTO __migrations (name) VALUES (?);', [m.name]);
+      }
+      return Promise.resolve();
+    },
+  };
+}
 
 let rules: RuleSet | undefined;
 export function builtin(): RuleSet {
@@ -56,6 +103,10 @@ export interface Pushed {
 export interface TestApp {
   readonly app: BulkheadApp;
   readonly kv: MemoryKv;
+  /** Forge SQL (the inbox, the de-duplication marks) on the harness's emulator, and the port the app uses
+   *  (tests may replace its methods to inject failures). */
+  readonly sqlDb: SqlEmulator;
+  readonly sql: SqlPort;
   readonly product: ScriptedProduct;
   readonly asUser: ScriptedProduct;
   readonly pushed: Pushed[];
@@ -66,11 +117,20 @@ export function testApp(start = Date.UTC(2026, 10, 1, 12)): TestApp {
   const clock = { now: start };
   const now = () => clock.now;
   const kv = new MemoryKv(now);
+  const sqlDb = new SqlEmulator(now);
+  const sqlPort = emulatorSql(sqlDb);
+  // Through a forwarding object, so a test can replace a method after the app is built.
+  const sql: SqlPort = {
+    query: (q, p) => sqlPort.query(q, p),
+    execute: (q, p) => sqlPort.execute(q, p),
+    migrate: (m) => sqlPort.migrate(m),
+  };
   const product = new ScriptedProduct();
   const asUser = new ScriptedProduct();
   const pushed: Pushed[] = [];
   const app = new BulkheadApp({
     kv,
+    sql,
     asApp: product,
     asUser: (_ctx: CallerContext) => asUser,
     fetch: () => Promise.resolve(answer(404)),
@@ -83,7 +143,7 @@ export function testApp(start = Date.UTC(2026, 10, 1, 12)): TestApp {
     rules: builtin,
     now,
   });
-  return { app, kv, product, asUser, pushed, clock };
+  return { app, kv, sqlDb, sql: sqlPort, product, asUser, pushed, clock };
 }
 
 /** The Jira Cloud audit record of a service account put into jira-administrators. */
@@ -99,4 +159,11 @@ export function adminGroupRecord(id = 42, at = '2026-11-01T11:00:00.000+0000'): 
     objectItem: { name: 'jira-administrators', typeName: 'GROUP' },
     associatedItems: [{ id: '61a0a4c2', name: 'svc-backup', typeName: 'USER' }],
   };
+}
+
+/** Ids of the rows waiting in the Forge SQL inbox (none before the table exists). */
+export function inboxIds(db: SqlEmulator): string[] {
+  const table = db.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'inbox'").get();
+  if (!table) return [];
+  return db.peek<{ id: string }>('SELECT id FROM inbox ORDER BY received_at, id').map((r) => r.id);
 }

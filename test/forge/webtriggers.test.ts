@@ -6,7 +6,7 @@ import {
   constantTimeEqual,
   type WebTriggerRequest,
 } from '../../src/forge/core/webtriggers';
-import { adminGroupRecord, testApp } from './support';
+import { adminGroupRecord, inboxIds, testApp } from './support';
 
 const SECRET = 'fwd-secret-0123456789';
 
@@ -27,12 +27,12 @@ describe('forwarder web trigger (HMAC-SHA256 over timestamp and body, 5-minute w
     const req = forwarded(body, t.clock.now);
     const ok = await t.app.webtrigger('forwarder', req);
     expect(ok.statusCode).toBe(202);
-    expect(t.kv.keys().filter((k) => k.startsWith('inbox:'))).toHaveLength(1);
+    expect(inboxIds(t.sqlDb)).toHaveLength(1);
     // An admin-group change can start containment: drained at once (Ingestor.urgent).
     expect(t.pushed).toEqual([{ queue: 'ingest', body: { kind: 'drain', urgent: true } }]);
     const again = await t.app.webtrigger('forwarder', req);
     expect(again.statusCode).toBe(409);
-    expect(t.kv.keys().filter((k) => k.startsWith('inbox:'))).toHaveLength(1);
+    expect(inboxIds(t.sqlDb)).toHaveLength(1);
   });
 
   test('a bad signature, a signature with another secret, a changed body or missing headers are refused', async () => {
@@ -54,7 +54,7 @@ describe('forwarder web trigger (HMAC-SHA256 over timestamp and body, 5-minute w
         })
       ).statusCode,
     ).toBe(401);
-    expect(t.kv.keys().filter((k) => k.startsWith('inbox:'))).toHaveLength(0);
+    expect(inboxIds(t.sqlDb)).toHaveLength(0);
   });
 
   test('a timestamp more than 5 minutes old or ahead is refused, inside the window it is accepted', async () => {
@@ -110,7 +110,7 @@ describe('org audit-log webhook (Authorization secret)', () => {
     expect((await call('Bearer s3cr3t-value ')).statusCode).toBe(401);
     expect((await call('s3cr3t-value')).statusCode).toBe(401);
     expect((await call('Bearer s3cr3t-value')).statusCode).toBe(202);
-    expect(t.kv.keys().filter((k) => k.startsWith('inbox:'))).toHaveLength(1);
+    expect(inboxIds(t.sqlDb)).toHaveLength(1);
   });
 
   test('no secret configured: 503, and a refusal never echoes the secret', async () => {

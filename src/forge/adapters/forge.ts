@@ -1,5 +1,6 @@
 /**
- * The core's ports over the real Forge SDKs: @forge/kvs (KVS, custom entities, secret store), @forge/api
+ * The core's ports over the real Forge SDKs: @forge/kvs (KVS, custom entities, secret store), @forge/sql
+ * (the inbox and de-duplication marks; the migration runner for the schema), @forge/api
  * (product REST as the app or the user; external fetch through global fetch, which the platform limits to
  * the egress manifest.yml declares) and @forge/events (queues). The only module in src/forge that touches
  * Forge besides index.ts.
@@ -7,6 +8,7 @@
 import api from '@forge/api';
 import { Queue } from '@forge/events';
 import { kvs, WhereConditions, Sort } from '@forge/kvs';
+import { migrationRunner, sql, type UpdateQueryResponse } from '@forge/sql';
 import type {
   BatchKey,
   BatchSetItem,
@@ -19,6 +21,7 @@ import type {
   QueueName,
   QueuePort,
   RequestInit,
+  SqlPort,
 } from '../core/ports';
 import { routeFor, type Requester } from './routes';
 
@@ -112,6 +115,30 @@ export class ForgeKv implements KvPort {
     return kvs.deleteSecret(key);
   }
 }
+
+/** Forge SQL through @forge/sql: `sql.prepare(query).bindParams(...).execute()` sends one statement to
+ *  `/api/v1/execute`; the migration runner sends DDL to `/api/v1/execute/ddl` and records each migration's
+ *  name in its `__migrations` table, so a migration runs once per installation. */
+export const forgeSql: SqlPort = {
+  async query<T>(query: string, params: readonly (string | number | null)[] = []): Promise<T[]> {
+    const r = await sql
+      .prepare<T>(query)
+      .bindParams(...params)
+      .execute();
+    return r.rows as T[];
+  },
+  async execute(query, params = []) {
+    const r = await sql
+      .prepare<UpdateQueryResponse>(query)
+      .bindParams(...params)
+      .execute();
+    return { affectedRows: r.rows.affectedRows };
+  },
+  async migrate(migrations) {
+    for (const m of migrations) migrationRunner.enqueue(m.name, m.ddl);
+    await migrationRunner.run();
+  },
+};
 
 /** Product REST through @forge/api, only along the routes of ./routes.ts (which the Forge linter checks
  *  against the manifest's scopes); any other path is refused here. */

@@ -6,16 +6,19 @@
 import { parseRecord } from '../../parsers';
 import { ConsoleApi, ProductAccess, type CallerContext, type ConsoleFunction } from './console';
 import { Containment } from './containment';
+import { SqlInbox } from './inbox';
 import { Ingestor, type RuleSet } from './ingest';
 import { KEYS } from './keys';
 import { mergeCheck, type MergeCheckResult } from './merge-check';
 import { Pollers, type PollResult, type PollSource } from './pollers';
-import type { ExternalFetch, KvPort, Logger, ProductApi, QueuePort } from './ports';
+import type { ExternalFetch, KvPort, Logger, ProductApi, QueuePort, SqlPort } from './ports';
 import { Storage } from './storage';
 import { WebTriggers, type WebTriggerRequest, type WebTriggerResponse } from './webtriggers';
 
 export interface AppPorts {
   readonly kv: KvPort;
+  /** Forge SQL: the ingestion inbox and the per-record de-duplication marks. */
+  readonly sql: SqlPort;
   /** Product REST as the app. */
   readonly asApp: ProductApi;
   /** Product REST as the user of the current resolver invocation. */
@@ -46,6 +49,7 @@ export interface QueueJob {
 
 export class BulkheadApp {
   readonly storage: Storage;
+  readonly inbox: SqlInbox;
   readonly ingestor: Ingestor;
   readonly webtriggers: WebTriggers;
   readonly pollers: Pollers;
@@ -54,9 +58,11 @@ export class BulkheadApp {
 
   constructor(private readonly p: AppPorts) {
     this.storage = new Storage(p.kv, p.now);
+    this.inbox = new SqlInbox(p.sql);
     const log = p.log;
     this.ingestor = new Ingestor({
       storage: this.storage,
+      inbox: this.inbox,
       queue: p.queue,
       rules: p.rules,
       now: p.now,
@@ -121,8 +127,10 @@ export class BulkheadApp {
     return { accepted: true };
   }
 
-  /** `avi:forge:installed:app`: backfill what the audit APIs still hold, from the next polls on. */
+  /** `avi:forge:installed:app`: the SQL schema (idempotent), then backfill what the audit APIs still hold,
+   *  from the next polls on. */
   async installed(): Promise<void> {
+    await this.inbox.migrate();
     const s = await this.storage.settings();
     await this.pollers.startBackfill(s.backfillDays);
     await this.storage.saveSettings(s);
@@ -136,7 +144,7 @@ export class BulkheadApp {
 
   /** A job from the `ingest` or `contain` queue. */
   async job(queue: 'ingest' | 'contain', body: QueueJob): Promise<unknown> {
-    if (queue === 'ingest') return this.ingestor.drain(1000, { urgent: body.urgent === true });
+    if (queue === 'ingest') return this.ingestor.drain(undefined, { urgent: body.urgent === true });
     if (typeof body.incidentId !== 'string') throw new Error('contain job without an incidentId');
     return this.containment.contain(
       body.incidentId,

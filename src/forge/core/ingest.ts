@@ -1,11 +1,13 @@
 /**
  * Ingestion on Forge, host-independent. Every source (product-event triggers, web triggers, the audit pollers)
- * first stores what it received in the inbox (`accept`: one KVS write, cheap enough for a 55 s trigger) and
- * asks for a drain; the `ingest` queue consumer drains the inbox in batches, one at a time (queue
- * concurrency 1): parse → drop records already seen → engine → correlator → store detections, incidents and
- * the new snapshot → commit (`head`) → mark seen, delete the inbox items → queue containment for incidents at
- * or above the policy's severity. A crash anywhere before the commit repeats the batch with the same result;
- * after it, the batch is skipped by `head.consumed`.
+ * first stores what it received in the inbox (`accept`: one SQL INSERT, cheap enough for a 55 s trigger and
+ * no KVS unit) and asks for a drain; the `ingest` queue consumer drains the inbox in batches, one at a time
+ * (queue concurrency 1): read the oldest items in arrival order → parse → drop records already seen → engine →
+ * correlator → store detections, incidents and the new snapshot (KVS) → tag the items with the new
+ * generation → commit (`head`) → mark seen, delete exactly the inbox items it read → queue containment for
+ * incidents at or above the policy's severity. A crash anywhere before the commit repeats the batch with the
+ * same result; after it, the batch is skipped: its items carry a generation `head.gen` covers. The inbox and
+ * the marks are on Forge SQL (./inbox.ts), the rest on KVS (./storage.ts).
  */
 import type { Detection } from '../../core/detection';
 import type { AuditEvent } from '../../core/event';
@@ -18,11 +20,17 @@ import type { ListSet } from '../../lists/list-set';
 import { parseRecord } from '../../parsers';
 import { withThresholds, type CompiledRule } from '../../rules/compiled';
 import { ENTITIES, KEYS, rawKey, safeKey } from './keys';
-import type { BatchKey, BatchSetItem, Logger, QueuePort } from './ports';
-import { SEEN_TTL_SECONDS, Storage, type Head, type InboxItem } from './storage';
+import type { BatchKey, BatchSetItem, InboxPort, InboxRow, Logger, QueuePort } from './ports';
+import { Storage, type Head } from './storage';
 
-/** Records per inbox item: keeps an item under the 240 KiB value limit for audit records of a few KB. */
+/** Records per inbox item: an item of audit records of a few KB stays far under the 1 MiB request limit. */
 export const RECORDS_PER_ITEM = 50;
+/** Inbox items one drain takes at most: enough for what accumulates during the longest cooldown at peak
+ *  (about 3,900 product events a minute × 264 s ≈ 17,000 at 100,000 users with views on, decision 0016), so
+ *  a large state is read and written once per cooldown, not once per thousand events. */
+export const MAX_DRAIN_ITEMS = 20_000;
+/** Bytes of records one drain takes at most (memory; the SELECTs are cut at 3 MB each). */
+export const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
 /** A drain asked for within this many seconds of another is the same drain: audit records, webhooks and the
  *  forwarder (what containment waits for) are drained within seconds. */
 export const DRAIN_DEBOUNCE_SECONDS = 5;
@@ -35,9 +43,10 @@ export const BULK_DRAIN_SECONDS = 30;
 export const URGENT_MARK_SECONDS = 30;
 /** How long a runtime instance reuses the urgency test (the policy's severity and the disabled rules). */
 const URGENCY_CACHE_MS = 60_000;
-/** Sources whose records are checked against per-record de-duplication marks. Product events are not (one
- *  read and one write per event saved): a duplicate is merged while both copies wait in the inbox (the key
- *  is the payload's hash), and a later one gives the same detection ids (evidence refs are content hashes). */
+/** Sources whose records are checked against per-record de-duplication marks. Product events are not (a mark
+ *  per event for 3 days would be ~8 M rows at 100,000 users, most of the 1 GiB of SQL storage): a duplicate
+ *  is merged while both copies wait in the inbox (the id is the payload's hash), and a later one gives the
+ *  same detection ids (evidence refs are content hashes). */
 const HIGH_VOLUME = new Set(['forge-event']);
 
 /** Share of the per-installation KVS budget (4,000 10-KB units a minute each for reads and writes) that
@@ -64,6 +73,8 @@ export interface RuleSet {
 
 export interface IngestDeps {
   readonly storage: Storage;
+  /** The inbox and the de-duplication marks (Forge SQL). */
+  readonly inbox: InboxPort;
   readonly queue: QueuePort;
   readonly rules: () => RuleSet;
   readonly now: () => number;
@@ -109,14 +120,18 @@ export class Ingestor {
     if (records.length === 0) return 0;
     const at = this.d.now();
     const bulk = HIGH_VOLUME.has(source);
-    const items: BatchSetItem[] = [];
+    const items: InboxRow[] = [];
     for (let i = 0; i < records.length; i += RECORDS_PER_ITEM) {
       const chunk = records.slice(i, i + RECORDS_PER_ITEM);
-      const value: InboxItem = { source, receivedAt: at, records: chunk };
-      const id = rawKey(chunk).slice(0, 24);
-      items.push({ key: bulk ? KEYS.inboxBulk(id) : KEYS.inbox(at, id), value });
+      const hash = rawKey(chunk).slice(0, 24);
+      items.push({
+        id: bulk ? inboxBulkId(hash) : inboxId(at, hash),
+        source,
+        receivedAt: at,
+        records: chunk,
+      });
     }
-    await this.d.storage.setAll(items);
+    await this.d.inbox.put(items);
     if (opts.drain === false) return items.length;
     // Containment is promised within 10 s of a record reaching the app, by whichever path it came (product
     // event, webhook, or the 5-minute audit poll). The debounce (5 s, 30 s for product events) and the cooldown
@@ -174,8 +189,8 @@ export class Ingestor {
     if (hits.length === 0 || HIGH_VOLUME.has(source)) return hits.length > 0;
     // A record already drained (the org webhook's, fetched again by the poll) starts nothing: no urgent drain
     // for it. One read per such record; they are few.
-    const seen = await this.d.storage.getAll<number>(hits.map((k) => ({ key: KEYS.seen(k) })));
-    return hits.some((k) => !seen.has(KEYS.seen(k)));
+    const seen = await this.d.inbox.seen(hits);
+    return hits.some((k) => !seen.has(k));
   }
 
   /** Pushes a drain with no delay, whatever the debounce and cooldown marks say. A mark (cleared by that drain
@@ -205,26 +220,25 @@ export class Ingestor {
 
   /** Processes up to `maxItems` inbox items as one batch. An urgent drain first clears the urgent mark, so
    *  whatever arrives after it reads the inbox asks for another. */
-  async drain(maxItems = 1000, opts: { urgent?: boolean } = {}): Promise<DrainResult> {
+  async drain(
+    maxItems = MAX_DRAIN_ITEMS,
+    opts: { urgent?: boolean; maxBytes?: number } = {},
+  ): Promise<DrainResult> {
     const { storage } = this.d;
     if (opts.urgent === true) await storage.kv.delete(KEYS.drainPending('urgent'));
     const head = await storage.head();
-    const consumed = new Set(head?.consumed ?? []);
-    const items: { key: string; value: InboxItem }[] = [];
+    const committed = head?.gen ?? 0;
+    const items: InboxRow[] = [];
     const stale: string[] = [];
-    let cursor: string | undefined;
-    let more = false;
-    do {
-      const page = await storage.kv.queryPrefix<InboxItem>(KEYS.inboxPrefix, 20, cursor);
-      for (const r of page.results) {
-        if (consumed.has(r.key)) stale.push(r.key);
-        else if (items.length < maxItems) items.push(r);
-        else more = true;
-      }
-      cursor = page.nextCursor;
-    } while (cursor !== undefined && items.length < maxItems);
-    if (cursor !== undefined) more = true;
-    if (stale.length > 0) await storage.deleteAll(stale.map((key) => ({ key })));
+    // The oldest items, in arrival order. Tagged at or below the committed generation: consumed by a drain
+    // that committed and then stopped before its delete.
+    const read = await this.d.inbox.read(maxItems, opts.maxBytes ?? MAX_DRAIN_BYTES);
+    const more = read.more;
+    for (const r of read.rows) {
+      if (r.gen !== undefined && r.gen <= committed) stale.push(r.id);
+      else items.push(r);
+    }
+    if (stale.length > 0) await this.d.inbox.delete(stale);
     const empty: DrainResult = {
       items: 0,
       records: 0,
@@ -244,26 +258,25 @@ export class Ingestor {
     let records = 0;
     const inBatch = new Set<string>();
     for (const item of items) {
-      for (const rec of item.value.records) {
+      for (const rec of item.records) {
         records++;
         const key = rawKey(rec);
         if (inBatch.has(key)) continue;
         inBatch.add(key);
-        const out = parseRecord(rec, { file: `${item.value.source}/${key}`, line: 1 }, undefined, {
-          receivedAt: item.value.receivedAt,
+        const out = parseRecord(rec, { file: `${item.source}/${key}`, line: 1 }, undefined, {
+          receivedAt: item.receivedAt,
         });
         parsed.push({
           key,
           events: out.events,
           rejects: out.rejects.length,
-          check: !HIGH_VOLUME.has(item.value.source),
+          check: !HIGH_VOLUME.has(item.source),
         });
       }
     }
-    const seen = await storage.getAll<number>(
-      parsed.filter((p) => p.check).map((p) => ({ key: KEYS.seen(p.key) })),
-    );
-    const fresh = parsed.filter((p) => !seen.has(KEYS.seen(p.key)));
+    const checked = parsed.filter((p) => p.check).map((p) => p.key);
+    const seen = checked.length > 0 ? await this.d.inbox.seen(checked) : new Set<string>();
+    const fresh = parsed.filter((p) => !seen.has(p.key));
     const duplicates = records - fresh.length;
 
     const settings = await storage.settings();
@@ -327,9 +340,11 @@ export class Ingestor {
     const dropped: BatchKey[] = [...merged]
       .filter((id) => !incidentIds.includes(id))
       .map((id) => ({ entity: ENTITIES.incident, key: safeKey(id) }));
-    const consumedKeys = items.map((i) => i.key);
+    const consumedKeys = items.map((i) => i.id);
     const state = { engine: engine.snapshot(), correlator: correlator.snapshot() };
-    const newHead = await storage.commit(head, state, dedupe(entities), dropped, consumedKeys);
+    // The items carry the generation this commit writes; `head` then says whether it was written.
+    await this.d.inbox.claim(consumedKeys, committed + 1);
+    const newHead = await storage.commit(head, state, dedupe(entities), dropped);
     // A large state slows the next drains down (the marks make requests within the cooldown no-ops) and one
     // drain is queued for its end, for whatever arrives meanwhile.
     const cooldown = drainCooldownSeconds(newHead.chars);
@@ -339,16 +354,13 @@ export class Ingestor {
       await this.d.queue.push('ingest', { kind: 'drain' }, cooldown);
     }
     // After the commit: a crash here leaves marks unwritten (a later duplicate would be processed again, never
-    // lost) and inbox items behind (skipped and deleted next time through `head.consumed`).
-    const at = this.d.now();
-    await storage.setAll(
-      fresh
-        .filter((p) => p.check)
-        .map((p) => ({ key: KEYS.seen(p.key), value: at, ttlSeconds: SEEN_TTL_SECONDS })),
-    );
-    await storage.deleteAll(consumedKeys.map((key) => ({ key })));
+    // lost) and inbox items behind (deleted unprocessed next time: their generation is committed).
+    const marks = fresh.filter((p) => p.check).map((p) => p.key);
+    if (marks.length > 0) await this.d.inbox.markSeen(marks, this.d.now());
+    await this.d.inbox.delete(consumedKeys);
     for (const id of contain) await this.d.queue.push('contain', { kind: 'contain', incidentId: id });
-    if (more) await this.d.queue.push('ingest', { kind: 'drain' });
+    // More waiting: at once on a small state; on a large one the drain queued for the cooldown's end takes it.
+    if (more && cooldown <= DRAIN_DEBOUNCE_SECONDS) await this.d.queue.push('ingest', { kind: 'drain' });
     this.d.log?.(
       `drained ${items.length} items: ${records} records, ${duplicates} duplicates, ${events.length} events, ${detections.length} detections`,
     );
@@ -364,6 +376,16 @@ export class Ingestor {
       more,
     };
   }
+}
+
+/** Inbox ids sort by arrival within a millisecond's items too: 13-digit ms, then the chunk's hash. */
+export function inboxId(receivedAt: number, hash: string): string {
+  return `${String(receivedAt).padStart(13, '0')}:${hash}`;
+}
+
+/** Product events: by content alone, so a duplicate delivery while the first waits is the same row. */
+export function inboxBulkId(hash: string): string {
+  return `e:${hash}`;
 }
 
 /** The last write of each key wins (a detection listed by two incidents of one batch). */

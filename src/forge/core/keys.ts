@@ -1,21 +1,16 @@
 /**
  * Every KVS key and secret name the app uses, in one place (decision 0016 lists what each holds and costs).
+ * The inbox and the per-record de-duplication marks are not here: they are Forge SQL tables (./inbox.ts).
  * KVS keys allow only `[a-zA-Z0-9:._ -#]`, so ids from the core (`inc-…`, `rule:hash`, action ids with `/`)
  * are stored under `safeKey(id)`.
  */
 import { createHash } from 'node:crypto';
 
 export const KEYS = {
-  /** The commit point: snapshot generation, chunk count, inbox keys of the last stored batch. */
+  /** The commit point: snapshot generation, chunk count, inbox ids (Forge SQL) of the last stored batch. */
   head: 'head',
   settings: 'settings',
   snapshotChunk: (gen: number, i: number) => `snap:${gen}:${i}`,
-  inboxPrefix: 'inbox:',
-  /** Inbox items sort by arrival: 13-digit ms, then a content hash. */
-  inbox: (receivedAt: number, id: string) => `inbox:${String(receivedAt).padStart(13, '0')}:${id}`,
-  /** Product events: keyed by content alone, so a duplicate delivery overwrites its waiting copy. */
-  inboxBulk: (id: string) => `inbox:e:${id}`,
-  seen: (rawKey: string) => `seen:${rawKey}`,
   cursor: (source: string) => `cursor:${source}`,
   drainPending: (speed: 'fast' | 'bulk' | 'urgent') => `drain-pending:${speed}`,
   replay: (sig: string) => `replay:${sig}`,

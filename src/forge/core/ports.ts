@@ -1,7 +1,8 @@
 /**
  * What the Forge app's core needs from its host, as small interfaces (decision 0016). The Forge adapters in
- * ../adapters implement them over the real SDKs (@forge/kvs, @forge/api, @forge/events); tests and the
- * KVS benchmark use the in-memory ones in memory.ts. Nothing in core/ imports a Forge package.
+ * ../adapters implement them over the real SDKs (@forge/kvs, @forge/sql, @forge/api, @forge/events); tests
+ * use the in-memory KVS in memory.ts and the harness's SQLite-backed Forge SQL emulator. Nothing in core/
+ * imports a Forge package.
  */
 
 /** One stored value with its key, as KVS and custom-entity queries return them. */
@@ -98,3 +99,60 @@ export type QueueName = 'ingest' | 'contain';
 
 /** Log lines go through this so no secret can reach them (the adapter prints; tests collect). */
 export type Logger = (line: string) => void;
+
+/** A value bound to a `?` placeholder. */
+export type SqlValue = string | number | null;
+
+/** What an INSERT, UPDATE or DELETE reports. */
+export interface SqlWriteResult {
+  readonly affectedRows: number;
+}
+
+/**
+ * Forge SQL (one MySQL-compatible TiDB database per installation), as far as Bulkhead uses it: one statement
+ * per call, `?` placeholders, MySQL syntax. Limits that shape the callers: 150 DML requests a second,
+ * requests ≤ 1 MiB, responses ≤ 4 MiB, 62.5 s of query time a minute, 1 GiB of storage.
+ */
+export interface SqlPort {
+  /** A statement that returns rows (SELECT). */
+  query<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** A statement that changes rows (INSERT, UPDATE, DELETE). */
+  execute(sql: string, params?: readonly SqlValue[]): Promise<SqlWriteResult>;
+  /** Runs, in order, the named schema changes not run before (each recorded once it has run). */
+  migrate(migrations: readonly { readonly name: string; readonly ddl: string }[]): Promise<void>;
+}
+
+/** One inbox item: up to RECORDS_PER_ITEM records received together from one source (`forge-event`,
+ *  `jira-audit`, `confluence-audit`, `org-webhook`, `org-events`, `bitbucket-webhook`, `forwarder`). */
+export interface InboxRow {
+  /** Arrival-ordered id (`<13-digit ms>:<hash>`), or `e:<hash>` for a product event (a duplicate delivered
+   *  while the first waits is the same row). */
+  readonly id: string;
+  readonly source: string;
+  readonly receivedAt: number;
+  readonly records: readonly unknown[];
+  /** The snapshot generation of the drain that took it (set just before that drain commits): at or below
+   *  the committed `head.gen` it was consumed (a crash came between commit and delete), above it the drain
+   *  did not commit and the item is taken again. */
+  readonly gen?: number;
+}
+
+/**
+ * Where received records wait for the drain, and the per-record de-duplication marks. Every call is
+ * idempotent: storing a stored id or marking a marked record changes nothing.
+ */
+export interface InboxPort {
+  /** Stores the rows; returns once all are stored (a poller moves its cursor only after this). */
+  put(rows: readonly InboxRow[]): Promise<void>;
+  /** The oldest rows in arrival order (receivedAt, then id): at most `limit`, and no more once their
+   *  records pass `maxBytes` (at least one); `more` when rows were left. */
+  read(limit: number, maxBytes: number): Promise<{ rows: InboxRow[]; more: boolean }>;
+  /** Tags these rows with the generation the drain is about to commit. */
+  claim(ids: readonly string[], gen: number): Promise<void>;
+  /** Deletes exactly these rows (what a drain committed). */
+  delete(ids: readonly string[]): Promise<void>;
+  /** Which of these record keys have a de-duplication mark (kept at least SEEN_TTL_MS, ./inbox.ts). */
+  seen(keys: readonly string[]): Promise<Set<string>>;
+  /** Marks records as drained at `at` (epoch ms), and forgets marks older than the TTL. */
+  markSeen(keys: readonly string[], at: number): Promise<void>;
+}

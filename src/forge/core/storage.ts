@@ -1,8 +1,8 @@
 /**
- * Bulkhead's state on Forge storage, over a `KvPort`: the commit point (`head`), engine + correlator snapshots
- * split into chunks under 240 KiB, the inbox, de-duplication marks, cursors, settings, the incident, detection
- * and action entities, and the `ActionLog` the response core writes through. Writes are batched (25 keys a
- * request, the platform's limit).
+ * Bulkhead's state on Forge KVS, over a `KvPort`: the commit point (`head`), engine + correlator snapshots
+ * split into chunks under 240 KiB, cursors, settings, the incident, detection and action entities, and the
+ * `ActionLog` the response core writes through. Writes are batched (25 keys a request, the platform's limit).
+ * The inbox and the per-record de-duplication marks are on Forge SQL (./inbox.ts).
  */
 import type { Detection } from '../../core/detection';
 import type { Incident } from '../../core/incident';
@@ -15,25 +15,13 @@ import { DEFAULT_SETTINGS, type ForgeSettings } from './settings';
 
 /** Characters per snapshot chunk: well under the 240 KiB value limit even when every character is escaped. */
 export const CHUNK_CHARS = 100_000;
-/** How long a record's de-duplication mark lives: longer than a queue's retention (24 h) and the retries. */
-export const SEEN_TTL_SECONDS = 3 * 86_400;
 
 export interface Head {
   readonly gen: number;
   readonly chunks: number;
   /** The snapshot's size in characters (sets how often drains may run). */
   readonly chars: number;
-  /** Inbox keys the stored batch consumed: skipped (and deleted) if a crash left them behind. */
-  readonly consumed: readonly string[];
   readonly updatedAt: number;
-}
-
-export interface InboxItem {
-  /** Where it came from: `forge-event`, `jira-audit`, `confluence-audit`, `org-webhook`, `org-events`,
-   *  `bitbucket-webhook`, `forwarder`. */
-  readonly source: string;
-  readonly receivedAt: number;
-  readonly records: readonly unknown[];
 }
 
 export interface StoredIncident {
@@ -143,7 +131,6 @@ export class Storage {
     snapshot: unknown,
     entities: readonly BatchSetItem[],
     deleteEntities: readonly BatchKey[],
-    consumed: readonly string[],
   ): Promise<Head> {
     const text = JSON.stringify(snapshot);
     const gen = (prev?.gen ?? 0) + 1;
@@ -155,7 +142,7 @@ export class Storage {
       });
     await this.setAll([...entities, ...chunks]);
     if (deleteEntities.length > 0) await this.deleteAll(deleteEntities);
-    const head: Head = { gen, chunks: chunks.length, chars: text.length, consumed, updatedAt: this.now() };
+    const head: Head = { gen, chunks: chunks.length, chars: text.length, updatedAt: this.now() };
     await this.kv.set(KEYS.head, head);
     if (prev && prev.chunks > 0)
       await this.deleteAll(
