@@ -7,10 +7,21 @@
  * Guardrails, in the order they are applied to each planned action:
  *  1. an identity on the allow-list is never touched (`skipped`);
  *  2. an action already decided for this incident is not decided again (the same record comes back), so
- *     re-delivered detections or a restarted host never act twice;
+ *     re-delivered detections or a restarted host never act twice. This holds whatever the record says:
+ *     `done`; `undone` (a person undid it, and a later detection in the incident does not redo it: the
+ *     person's word stands until a new incident); `skipped`; `awaiting-approval` (it waits for a person, see
+ *     5); `failed` (a later detection does not retry it: responding runs on every change to the incident and
+ *     on every restart, and a product that refused a call rarely answers otherwise when asked again; the
+ *     Forge contain job retries a 429 or 5xx itself, src/forge/core/containment.ts). Two exceptions:
+ *     `running` (see 6), and `dry-run` (see 4);
  *  3. the last member of an admin group is never removed (`skipped`): locking every admin out is worse than
  *     the intrusion;
- *  4. an incident raised only by rules in dry-run is recorded as `dry-run`, and nothing runs;
+ *  4. an incident raised only by rules in dry-run is recorded as `dry-run`, and nothing runs. A dry-run
+ *     record never stands in for the action: once a later detection by a rule not in dry-run joins the
+ *     incident, the action is decided afresh through every guardrail under its own record
+ *     (`<incident>/after-dry-run/<action>`), and the dry-run record stays as history. The detections a
+ *     dry-run record was decided on stay dry-run for the incident, even if their rule leaves dry-run or is
+ *     turned off since (`dryRunDetections`);
  *  5. at most `maxPerHour` actions run automatically in any hour; the rest wait for a person (`awaiting-approval`);
  *  6. the action runs; `done` or `failed` with the product's answer. A done action can be undone (`undone`),
  *     except a token revocation, which nothing can undo (said in the record). The record is written before
@@ -81,7 +92,8 @@ export type RecordState =
 export const RAN_STATES: ReadonlySet<RecordState> = new Set(['running', 'done', 'failed']);
 
 export interface ActionRecord {
-  /** Deterministic: the incident and the action. */
+  /** Deterministic: the incident and the action, `<incident>/<actionKey>`; `<incident>/after-dry-run/<actionKey>`
+   *  for the action decided once a dry-run record of it exists (guardrail 4). */
   readonly id: string;
   readonly incidentId: string;
   readonly action: ContainmentAction;
@@ -94,6 +106,10 @@ export interface ActionRecord {
   readonly result?: string;
   /** Who approved or undid it, when a person did. */
   readonly by?: string;
+  /** For a `dry-run` record: the detections (ids) that raised the incident then, every one by a rule in
+   *  dry-run. They stay dry-run for the incident even if their rule leaves dry-run or is turned off since: only
+   *  a later detection by a rule not in dry-run makes its actions run (guardrail 4). */
+  readonly dryRunDetections?: readonly string[];
 }
 
 /** Where records live: memory for tests and the hunt, KVS on Forge, SQLite in the self-hosted service. */
@@ -159,11 +175,16 @@ export class Responder {
    *  Safe to call again whenever the incident changes: decided actions keep their records. */
   async respond(incident: Incident): Promise<ActionRecord[]> {
     const out: ActionRecord[] = [];
-    for (const r of await this.ports.log.forIncident(incident.id))
+    const wasDryRun = new Set<string>();
+    for (const r of await this.ports.log.forIncident(incident.id)) {
       if (r.state === 'running') out.push(await this.run(r, r.reason, r.by));
+      for (const id of r.dryRunDetections ?? []) wasDryRun.add(id);
+    }
     const acting = incident.detections.filter((d) => atLeast(d.severity, this.policy.minSeverity));
     if (acting.length === 0) return out;
-    const dryRun = acting.every((d) => this.dryRun.has(d.rule.id));
+    // A detection a dry-run record was decided on stays dry-run for the incident (guardrail 4); for any other
+    // (or one only a record written before records named their detections was decided on), the policy decides.
+    const dryRun = acting.every((d) => this.dryRun.has(d.rule.id) || wasDryRun.has(d.id));
     const products = [
       ...new Set(incident.detections.flatMap((d) => d.events.map((e) => e['atlassian.product']))),
     ].sort();
@@ -178,7 +199,7 @@ export class Responder {
     ].filter((w) => w.identity.name !== undefined || w.identity.id !== undefined);
     for (const { identity, why } of who) {
       for (const action of await this.plan(identity, products)) {
-        const rec = await this.decide(incident.id, action, why, dryRun);
+        const rec = await this.decide(incident.id, action, why, dryRun ? acting.map((d) => d.id) : undefined);
         if (!out.some((r) => r.id === rec.id)) out.push(rec);
       }
     }
@@ -242,10 +263,21 @@ export class Responder {
     incidentId: string,
     action: ContainmentAction,
     why: string,
-    dryRun: boolean,
+    /** The acting detections when every one is in dry-run (guardrail 4), else undefined. */
+    dryRun: readonly string[] | undefined,
   ): Promise<ActionRecord> {
-    const id = `${incidentId}/${actionKey(action)}`;
-    const known = await this.ports.log.get(id);
+    let id = `${incidentId}/${actionKey(action)}`;
+    let known = await this.ports.log.get(id);
+    if (known?.state === 'dry-run') {
+      // Only what would have been done (guardrail 4): the action itself has its own record, decided once the
+      // incident is no longer raised by dry-run rules alone (and kept even if it is again: a policy change).
+      const realId = `${incidentId}/after-dry-run/${actionKey(action)}`;
+      const real = await this.ports.log.get(realId);
+      if (real || !dryRun) {
+        id = realId;
+        known = real;
+      }
+    }
     // A run the host did not live to record (killed mid-call): the product may or may not have done it, so it
     // runs again (actions are idempotent at the product) under its record.
     if (known?.state === 'running') return this.run(known, known.reason, known.by);
@@ -266,7 +298,12 @@ export class Responder {
         reason: `${why}; the last member of ${action.group} is never removed`,
       };
     } else if (dryRun) {
-      rec = { ...base, state: 'dry-run', reason: `${why}; every rule that raised it is in dry-run` };
+      rec = {
+        ...base,
+        state: 'dry-run',
+        reason: `${why}; every rule that raised it is in dry-run`,
+        dryRunDetections: dryRun,
+      };
     } else if ((await this.ports.log.countRunSince(now - HOUR_MS)) >= this.policy.maxPerHour) {
       rec = {
         ...base,

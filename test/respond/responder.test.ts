@@ -17,6 +17,7 @@ import {
   type ResponsePolicy,
 } from '../../src/respond/responder';
 import { simulateCloudflare2023 } from '../../src/scenarios';
+import { ServeState } from '../../src/serve/state';
 
 /** A site: group members per product, suspended and token-less accounts, repositories blocking merges. */
 class Site {
@@ -325,6 +326,257 @@ describe('Responder', () => {
     ]);
     expect(site.calls.filter((c) => c.startsWith('remove-from-group jira'))).toHaveLength(1);
     expect(await log.countRunSince(0)).toBe(1);
+  });
+
+  it('runs for real what a dry-run record only planned, once a rule not in dry-run raises the incident', async () => {
+    // The app-install rule is in dry-run; its detection alone plans the containment as dry-run records. The
+    // admin-group change that follows in the same incident is not: the same actions must now run.
+    const { site, log, responder } = setup({
+      dryRunRules: ['app-installed'],
+      actions: ['remove-from-admin-groups', 'suspend-account'],
+    });
+    const installOnly = incident({ detections: [detection('app-installed', 'critical', 'jira')] });
+    const dry = await responder.respond(installOnly);
+    expect(dry.map((r) => [actionKey(r.action), r.state])).toEqual([
+      ['remove-from-group jira:svc-smartsheet from jira-administrators', 'dry-run'],
+      ['suspend-account jira:svc-smartsheet', 'dry-run'],
+      ['suspend-account jira:jdoe2', 'dry-run'],
+    ]);
+    expect(site.calls).toEqual([]);
+
+    const escalated = incident({
+      detections: [
+        detection('app-installed', 'critical', 'jira'),
+        detection('admin-group-member-added', 'critical', 'jira'),
+      ],
+    });
+    const real = await responder.respond(escalated);
+    expect(real.map((r) => [actionKey(r.action), r.state])).toEqual([
+      ['remove-from-group jira:svc-smartsheet from jira-administrators', 'done'],
+      ['suspend-account jira:svc-smartsheet', 'done'],
+      ['suspend-account jira:jdoe2', 'done'],
+    ]);
+    expect(site.groups.get('jira:jira-administrators')).toEqual(new Set(['alice']));
+    expect(site.suspended).toEqual(new Set(['jira:svc-smartsheet', 'jira:jdoe2']));
+    // The dry-run records stay as they were, as history, beside the records of what ran.
+    for (const r of dry) expect(await log.get(r.id)).toEqual(r);
+    expect(new Set(real.map((r) => r.id)).size).toBe(3);
+    expect(real.some((r) => dry.some((d) => d.id === r.id))).toBe(false);
+    expect(log.forIncident('inc-1').map((r) => r.state)).toEqual([
+      'dry-run',
+      'dry-run',
+      'dry-run',
+      'done',
+      'done',
+      'done',
+    ]);
+  });
+
+  it('keeps the detections a dry-run record was decided on in dry-run when their rule leaves dry-run, until a later one', async () => {
+    const { site, log } = setup();
+    const responder = (dryRunRules: string[]) =>
+      new Responder(policy({ dryRunRules, actions: ['suspend-account'] }), {
+        directory: site.directory,
+        executor: site.executor,
+        log,
+        now: () => 0,
+      });
+    const promoted = detection('admin-group-member-added', 'critical', 'jira');
+    const dry = await responder(['admin-group-member-added']).respond(incident({ detections: [promoted] }));
+    expect(dry.map((r) => [r.state, r.dryRunDetections])).toEqual([
+      ['dry-run', ['admin-group-member-added:jira']],
+      ['dry-run', ['admin-group-member-added:jira']],
+    ]);
+    // A person turns the rule off (the host then no longer lists it in dry-run); the incident changes (a low
+    // detection, a newly linked identity): its old detection still does not make anything run.
+    const mallory = {
+      identity: { name: 'mallory', kind: 'human' as const },
+      relation: 'created' as const,
+      via: 'svc-smartsheet',
+      '@timestamp': 0,
+    };
+    const changed = incident({
+      identities: [...incident().identities, mallory],
+      detections: [promoted, detection('user-created', 'low', 'jira')],
+    });
+    const still = await responder([]).respond(changed);
+    expect(still.map((r) => [actionKey(r.action), r.state])).toEqual([
+      ['suspend-account jira:svc-smartsheet', 'dry-run'],
+      ['suspend-account jira:jdoe2', 'dry-run'],
+      ['suspend-account jira:mallory', 'dry-run'],
+    ]);
+    expect(site.calls).toEqual([]);
+    // A later detection by a rule not in dry-run: now everything runs.
+    const later = await responder([]).respond(
+      incident({
+        ...changed,
+        detections: [...changed.detections, detection('app-installed', 'critical', 'jira')],
+      }),
+    );
+    expect(later.map((r) => [r.id, r.state])).toEqual([
+      ['inc-1/after-dry-run/suspend-account jira:svc-smartsheet', 'done'],
+      ['inc-1/after-dry-run/suspend-account jira:jdoe2', 'done'],
+      ['inc-1/after-dry-run/suspend-account jira:mallory', 'done'],
+    ]);
+    expect(site.suspended).toEqual(new Set(['jira:svc-smartsheet', 'jira:jdoe2', 'jira:mallory']));
+  });
+
+  it('decides what a dry-run record only planned through every guardrail: the last admin stays, the cap holds', async () => {
+    const { site, responder } = setup({
+      dryRunRules: ['app-installed'],
+      actions: ['remove-from-admin-groups', 'suspend-account'],
+      maxPerHour: 1,
+    });
+    const installOnly = incident({ detections: [detection('app-installed', 'critical', 'jira')] });
+    expect((await responder.respond(installOnly)).map((r) => r.state)).toEqual([
+      'dry-run',
+      'dry-run',
+      'dry-run',
+    ]);
+    // Between the two detections alice leaves: svc-smartsheet is now the group's last member.
+    site.groups.get('jira:jira-administrators')?.delete('alice');
+    const recs = await responder.respond(
+      incident({
+        detections: [
+          detection('app-installed', 'critical', 'jira'),
+          detection('admin-group-member-added', 'critical', 'jira'),
+        ],
+      }),
+    );
+    expect(recs.map((r) => [r.id, r.state])).toEqual([
+      ['inc-1/after-dry-run/remove-from-group jira:svc-smartsheet from jira-administrators', 'skipped'],
+      ['inc-1/after-dry-run/suspend-account jira:svc-smartsheet', 'done'],
+      ['inc-1/after-dry-run/suspend-account jira:jdoe2', 'awaiting-approval'],
+    ]);
+    expect(recs[0]!.reason).toContain('last member of jira-administrators');
+    expect(site.calls).toEqual(['suspend-account jira:svc-smartsheet']);
+    const approved = await responder.approve(recs[2]!.id, 'alice');
+    expect(approved).toMatchObject({ state: 'done', by: 'alice' });
+    expect(site.suspended).toEqual(new Set(['jira:svc-smartsheet', 'jira:jdoe2']));
+  });
+
+  it('decides a dry-run incident and its escalation once, across a restart on the SQLite log', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'bulkhead-respond-'));
+    const file = join(root, 'state.sqlite');
+    try {
+      const site = new Site({ 'jira:jira-administrators': ['svc-smartsheet', 'alice'] });
+      let clock = 1_700_000_000_000;
+      const host = (state: ServeState, dryRunRules: string[] = ['app-installed']) =>
+        new Responder(policy({ dryRunRules, actions: ['remove-from-admin-groups', 'suspend-account'] }), {
+          directory: site.directory,
+          executor: site.executor,
+          log: state.actionLog(),
+          now: () => clock,
+        });
+      const installOnly = incident({ detections: [detection('app-installed', 'critical', 'jira')] });
+      const escalated = incident({
+        detections: [
+          detection('app-installed', 'critical', 'jira'),
+          detection('admin-group-member-added', 'critical', 'jira'),
+        ],
+      });
+
+      const a = new ServeState(file);
+      const dry = await host(a).respond(installOnly);
+      clock += 60_000;
+      // The same dry-run incident again: the same records, nothing new, not even a newer time.
+      expect(await host(a).respond(installOnly)).toEqual(dry);
+      expect(a.actionLog().forIncident('inc-1')).toEqual(dry);
+      const real = await host(a).respond(escalated);
+      expect(real.map((r) => r.state)).toEqual(['done', 'done', 'done']);
+      const calls = site.calls.length;
+      expect(calls).toBe(3);
+      const before = a.actionLog().forIncident('inc-1');
+      expect(before).toHaveLength(6);
+      const ranBefore = await a.actionLog().countRunSince(0);
+      expect(ranBefore).toBe(3);
+      a.close();
+
+      clock += 60_000;
+      const b = new ServeState(file);
+      // Restarted: both versions of the incident again, in either order, change nothing; and a policy that
+      // puts the other rule in dry-run too does not bring the dry-run records back in the real ones' place.
+      // (The group removal is not planned again: the directory no longer lists the member.)
+      const realById = new Map(real.map((r) => [r.id, r]));
+      for (const again of [
+        await host(b).respond(escalated),
+        await host(b).respond(installOnly),
+        await host(b, ['app-installed', 'admin-group-member-added']).respond(escalated),
+      ]) {
+        expect(again).toHaveLength(2);
+        for (const r of again) expect(r).toEqual(realById.get(r.id));
+      }
+      expect(site.calls).toHaveLength(calls);
+      expect(b.actionLog().forIncident('inc-1')).toEqual(before);
+      expect(await b.actionLog().countRunSince(0)).toBe(ranBefore);
+      b.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a done action done when the incident later counts as dry-run (a rule put in dry-run since)', async () => {
+    const { site, log, responder } = setup({ actions: ['suspend-account'] });
+    const escalated = incident({ detections: [detection('admin-group-member-added', 'critical', 'jira')] });
+    const done = await responder.respond(escalated);
+    expect(done.map((r) => r.state)).toEqual(['done', 'done']);
+    const dryNow = new Responder(
+      policy({ actions: ['suspend-account'], dryRunRules: ['admin-group-member-added'] }),
+      {
+        directory: site.directory,
+        executor: site.executor,
+        log,
+        now: () => 0,
+      },
+    );
+    expect(await dryNow.respond(escalated)).toEqual(done);
+    expect(log.all()).toEqual(done);
+    expect(site.calls).toHaveLength(2);
+  });
+
+  it('does not redo what a person undid, retry what failed, or run what a guardrail skipped, on a later detection', async () => {
+    const { site, responder } = setup(
+      { actions: ['remove-from-admin-groups', 'suspend-account'] },
+      { 'confluence:confluence-administrators': ['svc-smartsheet'] },
+    );
+    const first = incident({
+      detections: [
+        detection('admin-group-member-added', 'critical', 'jira'),
+        detection('admin-group-member-added', 'critical', 'confluence'),
+      ],
+    });
+    site.failNext = '503: Confluence is restarting';
+    const recs = await responder.respond(first);
+    const state = (rs: readonly ActionRecord[]) => rs.map((r) => [actionKey(r.action), r.state]);
+    expect(state(recs)).toEqual([
+      ['remove-from-group confluence:svc-smartsheet from confluence-administrators', 'skipped'],
+      ['remove-from-group jira:svc-smartsheet from jira-administrators', 'failed'],
+      ['suspend-account confluence:svc-smartsheet', 'done'],
+      ['suspend-account jira:svc-smartsheet', 'done'],
+      ['suspend-account confluence:jdoe2', 'done'],
+      ['suspend-account jira:jdoe2', 'done'],
+    ]);
+    const jdoe2 = recs.find((r) => actionKey(r.action) === 'suspend-account jira:jdoe2')!;
+    await responder.undo(jdoe2.id, 'bob');
+    expect(site.suspended.has('jira:jdoe2')).toBe(false);
+    // A second admin joins the group whose last member was kept.
+    site.groups.get('confluence:confluence-administrators')?.add('carol');
+    const calls = site.calls.length;
+
+    const later = await responder.respond(
+      incident({ detections: [...first.detections, detection('app-installed', 'critical', 'jira')] }),
+    );
+    expect(state(later)).toEqual([
+      ['remove-from-group confluence:svc-smartsheet from confluence-administrators', 'skipped'],
+      ['remove-from-group jira:svc-smartsheet from jira-administrators', 'failed'],
+      ['suspend-account confluence:svc-smartsheet', 'done'],
+      ['suspend-account jira:svc-smartsheet', 'done'],
+      ['suspend-account confluence:jdoe2', 'done'],
+      ['suspend-account jira:jdoe2', 'undone'],
+    ]);
+    expect(site.calls).toHaveLength(calls);
+    expect(site.suspended.has('jira:jdoe2')).toBe(false);
+    expect(site.groups.get('jira:jira-administrators')?.has('svc-smartsheet')).toBe(true);
   });
 
   it('refuses a policy with a negative or fractional hourly cap', () => {
