@@ -71,6 +71,7 @@ function auditRecord(i: number, at: number): Record<string, unknown> {
 interface Row {
   readonly shape: string;
   readonly requests: number;
+  readonly byPath: Record<string, number>;
   readonly reads: number;
   readonly writes: number;
   readonly deletes: number;
@@ -86,6 +87,7 @@ function row(shape: string, h: ForgeHarness): Row {
   return {
     shape,
     requests: Object.values(k.requests).reduce((a, b) => a + b, 0),
+    byPath: k.requests,
     reads: k.reads,
     writes: k.writes,
     deletes: k.deletes,
@@ -104,7 +106,7 @@ afterAll(() => {
       'KVS and Forge SQL per 1,000 events',
       snapshot,
       ...rows.flatMap((r) => [
-        `${r.shape}: KVS ${r.requests} requests, ${r.reads} reads (${r.readUnits} units), ${r.writes} writes (${r.writeUnits} units), ${r.deletes} deletes; invocations ${JSON.stringify(r.invocations)}`,
+        `${r.shape}: KVS ${r.requests} requests, ${r.reads} reads (${r.readUnits} units), ${r.writes} writes (${r.writeUnits} units), ${r.deletes} deletes (${JSON.stringify(r.byPath)}); invocations ${JSON.stringify(r.invocations)}`,
         `${r.shape}: SQL ${r.sql.dml} DML requests (${JSON.stringify(r.sql.statements)}), ${r.sql.ddl} DDL requests, ${r.sql.errors} errors, peak ${r.sql.peakDmlPerSecond} DML/s and ${r.sql.peakDmlPerMinute} DML/min (simulated time), ${r.sql.rowsWritten} rows written, ${r.sql.rowsRead} rows read, ${Math.round(r.sql.requestBytes / 1024)} KiB sent, ${Math.round(r.sql.responseBytes / 1024)} KiB received, SQLite ${r.sql.queryMs.toFixed(1)} ms`,
       ]),
     ].join('\n'),
