@@ -240,3 +240,28 @@ test('drains slow down as the state grows, to keep snapshot reads and writes wit
   expect(drainCooldownSeconds(90_000_000)).toBe(264);
   expect(drainCooldownSeconds(1e9)).toBe(300);
 });
+
+test('one drain takes a peak cooldown of product events (up to 20,000 items) in SQL statements within the request and response limits', async () => {
+  const t = testApp();
+  const n = 17_500;
+  for (let i = 0; i < n; i++)
+    await t.app.productEvent({
+      eventType: 'avi:confluence:viewed:page',
+      atlassianId: `u-${i % 500}`,
+      eventCreatedDate: new Date(t.clock.now - 60_000 + (i % 60_000)).toISOString(),
+      content: { id: String(i), type: 'page', title: `Page ${i}`, space: { key: `S${i % 40}` } },
+    });
+  t.sqlDb.resetStats();
+  t.kv.resetCounts();
+  const r = await t.app.ingestor.drain();
+  expect(r.items).toBe(n);
+  expect(r.more).toBe(false);
+  expect(inboxIds(t.sqlDb)).toEqual([]);
+  const s = t.sqlDb.stats();
+  expect(s.errors).toBe(0); // no request over 1 MiB, no response over 4 MiB (the emulator refuses them)
+  // Ids and sizes, then records, UPDATEs (the generation tag) and DELETEs by 2,000 ids (a group of records
+  // is also cut at 3 MB; these are ~1 MB): 1 + 9 + 9 + 9 statements. No mark for product events.
+  expect(s.statements).toEqual({ SELECT: 1 + 9, UPDATE: 9, DELETE: 9 });
+  // No KVS cost per event: the drain's KVS use is the snapshot, head and settings.
+  expect(t.kv.counts.requests).toBeLessThan(20);
+});
