@@ -53,6 +53,11 @@ export interface PipelineOptions {
   /** Detections this refuses are dropped before correlation (a rule disabled, or an actor allow-listed for a
    *  rule, in the console). The rules keep counting either way, so turning a rule back on needs no warm-up. */
   readonly accept?: (d: Detection) => boolean;
+  /** The tailers' read sizes (DirectoryTailerOptions; defaults 8 MiB a poll, lines up to 1 MiB). */
+  readonly tail?: { readonly maxBytesPerPoll?: number; readonly maxLineBytes?: number };
+  /** While more lines than this wait for slower files, files already past the watermark are not read
+   *  (default 20,000). */
+  readonly maxWaiting?: number;
 }
 
 export interface StepResult {
@@ -95,6 +100,8 @@ interface Parsed {
   /** The latest time among `events` (-Infinity without events). */
   readonly latest: number;
 }
+
+const MAX_WAITING = 20_000;
 
 const byTimeFileLine = (a: AuditEvent, b: AuditEvent): number =>
   a['@timestamp'] - b['@timestamp'] ||
@@ -139,6 +146,7 @@ export class Pipeline {
         dir: source.dir,
         match: source.match,
         ...(checkpoint ? { checkpoint } : {}),
+        ...opts.tail,
       });
     });
     const engineOpts = { rules: opts.rules, lists: opts.lists };
@@ -155,8 +163,10 @@ export class Pipeline {
     let lines = 0;
     let rejects = 0;
     let events = 0;
+    const holdBack =
+      this.waiting.length > (this.opts.maxWaiting ?? MAX_WAITING) ? this.aheadFiles(now) : undefined;
     for (let s = 0; s < this.tailers.length; s++) {
-      for (const l of await (this.tailers[s] as DirectoryTailer).poll()) {
+      for (const l of await (this.tailers[s] as DirectoryTailer).poll(holdBack)) {
         lines++;
         const p = this.parse({ source: s, path: l.path, line: l.line, text: l.text }, now);
         events += p.events.length;
@@ -262,6 +272,22 @@ export class Pipeline {
       heardAt: now,
     });
     return { raw, events: out.events, rejects: out.rejects.length, latest };
+  }
+
+  /** Files past the watermark: while many lines wait, reading further in them only adds to the wait. Catching
+   *  up on a backlog, a file of short lines (the access log) covers far more time per read than the audit
+   *  logs, and without this it ran ahead until 600,000 lines (1.5 GB) waited for the others. A file held back
+   *  counts as heard from, so holding it never releases the watermark it holds; a file not heard from yet is
+   *  read. */
+  private aheadFiles(now: number): (path: string) => boolean {
+    let watermark = Infinity;
+    for (const f of this.files.values()) if (now - f.heardAt < this.idleMs) watermark = Math.min(watermark, f.latest);
+    return (path) => {
+      const f = this.files.get(path);
+      if (f === undefined || !(f.latest > watermark)) return false;
+      f.heardAt = now;
+      return true;
+    };
   }
 
   /** The waiting events every active file has moved past, in (time, file, line) order; the rest keep waiting. */

@@ -104,8 +104,9 @@ export class DirectoryTailer {
     this.restored = new Map((opts.checkpoint?.files ?? []).map((c) => [identity(c.dev, c.ino), c]));
   }
 
-  /** Reads the complete lines appended since the last poll, file by file in name order. */
-  async poll(): Promise<TailedLine[]> {
+  /** Reads the complete lines appended since the last poll, file by file in name order; a file `holdBack`
+   *  names is left for a later poll (a reader whose other files lag behind it need not read it yet). */
+  async poll(holdBack?: (path: string) => boolean): Promise<TailedLine[]> {
     if (this.closed) throw new Error('tailer is closed');
     await this.discover();
     // A saved cursor whose file was not found in the folder belongs to a file deleted (or renamed away) while
@@ -113,7 +114,7 @@ export class DirectoryTailer {
     this.restored.clear();
     const out: TailedLine[] = [];
     const files = [...this.tracked.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    for (const t of files) await this.read(t, out);
+    for (const t of files) if (!holdBack?.(t.path)) await this.read(t, out);
     // A file gone from the listing (deleted, or renamed to a name we do not follow) has now been read to
     // its end through the open descriptor; nothing more can be appended that we would see.
     for (const [key, t] of this.tracked) {

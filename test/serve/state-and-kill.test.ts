@@ -115,6 +115,45 @@ describe('Pipeline', () => {
     s.close();
   });
 
+  it('catching up on a backlog, reads no further in files past the others while many lines wait for the others, and gives the same detections', async () => {
+    const expected = await reference();
+    const run = async (maxWaiting: number) => {
+      const logs = liveDir();
+      writeAll(logs);
+      const stateFile = path.join(dir, `backlog-${maxWaiting}-${Date.now()}.db`);
+      // Small reads make the backlog take many polls; 100 ms a poll on the clock, so a day's file read to its
+      // end goes idle after five polls (idleMs 500) as it would on a live host.
+      const tail = { maxBytesPerPoll: 8192, maxLineBytes: 8191 };
+      const opts = { sources: sources(logs), stateFile, rules, lists, tail, maxWaiting };
+      let t = 0;
+      const p = Pipeline.open({ ...opts, now: () => t });
+      let most = 0;
+      let widest = 0;
+      // Until everything is read and processed: a poll that reads nothing may only mean the files not held
+      // back are at their end, waiting to go idle.
+      for (let polls = 0; polls < 100_000; polls++) {
+        t += 100;
+        const r = await p.step();
+        most = Math.max(most, r.waiting);
+        widest = Math.max(widest, r.lines);
+        if (r.lines === 0 && r.waiting === 0) break;
+      }
+      await p.close();
+      const last = Pipeline.open({ ...opts, idleMs: 0 });
+      while ((await last.step()).lines > 0);
+      const ids = last.store.detectionIds();
+      await last.close();
+      return { most, widest, ids };
+    };
+    const held = await run(100);
+    const unheld = await run(Number.POSITIVE_INFINITY);
+    expect(held.ids).toEqual(expected);
+    expect(unheld.ids).toEqual(expected);
+    // Past the bound, one poll adds at most what a poll of every file reads (8 KB each).
+    expect(held.most).toBeLessThanOrEqual(100 + held.widest);
+    expect(unheld.most).toBeGreaterThan(2 * held.most);
+  });
+
   it('killed with SIGKILL at random moments while its log is written, loses no detection and raises none twice', async () => {
     const expected = await reference();
     expect(expected.length).toBeGreaterThan(10);
