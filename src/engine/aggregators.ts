@@ -4,6 +4,7 @@
  * Events may arrive slightly out of order (several files merged): an older event is placed by its own time
  * and counts if it falls inside the window; nothing goes negative.
  */
+import { LazyArray } from '../core/lazy-array';
 import type { AuditEvent, RawRef } from '../core/event';
 import type { CompiledAggregate } from '../rules/compiled';
 import { actorKey, displayKey, joinValuesFn, keyFn, type KeyFn } from './keys';
@@ -53,8 +54,13 @@ export interface RuleState {
 const time = (e: AuditEvent): number => e['@timestamp'];
 
 function asTuples(s: unknown, what: string): unknown[][] {
-  if (!Array.isArray(s) || !s.every(Array.isArray)) throw new Error(`snapshot: ${what} must be an array of arrays`);
-  return s as unknown[][];
+  const a = LazyArray.elements(s);
+  if (a === undefined || !a.every(Array.isArray)) throw new Error(`snapshot: ${what} must be an array of arrays`);
+  return a as unknown[][];
+}
+
+function* mapIterable<T, U>(it: Iterable<T>, f: (x: T) => U): Generator<U> {
+  for (const x of it) yield f(x);
 }
 
 function asEntries<V>(s: unknown, what: string): [string, V][] {
@@ -300,20 +306,26 @@ export class DistinctState implements RuleState {
       }
       return n;
     };
-    const seen = [...this.seen].map(([key, k]) => [
-      key,
-      [...k.values].map(([v, x]) => [v, x.t, noOf(x.file), x.line, x.index, x.esc]),
-      k.newest,
-    ]);
-    return { files, seen, suppressed: [...this.suppressed] };
+    // Made key by key while the snapshot is written (LazyArray); `files` is complete once `seen` has been
+    // written, which is why it comes after it.
+    const seen = new LazyArray(() =>
+      mapIterable(this.seen, ([key, k]) => [
+        key,
+        [...k.values].map(([v, x]) => [v, x.t, noOf(x.file), x.line, x.index, x.esc]),
+        k.newest,
+      ]),
+    );
+    return { seen, files: new LazyArray(() => files), suppressed: [...this.suppressed] };
   }
   restore(s: unknown): void {
     const o = s as { files?: unknown; seen?: unknown; suppressed?: unknown };
     if (o.files === undefined) return this.restoreObjects(o);
-    if (!Array.isArray(o.files) || !o.files.every((f) => typeof f === 'string'))
+    // `seen` first: a snapshot straight from memory numbers its files while `seen` is made.
+    const seen = asTuples(o.seen, 'distinct values');
+    const files = LazyArray.elements(o.files);
+    if (files === undefined || !files.every((f) => typeof f === 'string'))
       throw new Error('snapshot: distinct files must be an array of strings');
-    const files = o.files as string[];
-    for (const [key, values, newest] of asTuples(o.seen, 'distinct values')) {
+    for (const [key, values, newest] of seen) {
       const map = new Map<string, Seen>();
       let oldest = Infinity;
       for (const [v, t, f, line, index, esc] of asTuples(values, 'distinct sightings')) {

@@ -13,6 +13,8 @@
  * has. Elements themselves are never cut, so one element larger than PART_CHARS is a part of its own.
  */
 
+import { LazyArray } from '../core/lazy-array';
+
 /** Target size of one part, in characters: below V8's large-object threshold (128 KiB). */
 export const PART_CHARS = 60_000;
 /** Arrays up to this many elements stay in the skeleton (most windows hold a few keys). */
@@ -26,29 +28,37 @@ export interface SplitResume {
   readonly parts: readonly (readonly [name: string, json: string])[];
 }
 
+/** Splits `value`, collecting the parts. */
 export function splitResume(value: unknown): SplitResume {
   const parts: [string, string][] = [];
-  const walk = (v: unknown, path: string): unknown => {
-    if (Array.isArray(v)) {
-      if (v.length <= INLINE_MAX) return v;
-      let run: string[] = [];
-      let chars = 0;
-      let n = 0;
-      const flush = (): void => {
-        parts.push([`${path}#${n++}`, `[${run.join(',')}]`]);
-        run = [];
-        chars = 0;
-      };
-      for (const el of v) {
-        // JSON.stringify turns undefined (and functions) in an array into null; so does this.
-        const s = JSON.stringify(el) ?? 'null';
-        if (chars > 0 && chars + s.length > PART_CHARS) flush();
-        run.push(s);
-        chars += s.length + 1;
-      }
-      if (run.length > 0) flush();
-      return { [MARK]: n };
+  const skeleton = writeResume(value, (name, json) => parts.push([name, json]));
+  return { skeleton, parts };
+}
+
+/** Splits `value`, handing each part to `part` as soon as it is made; returns the skeleton. */
+export function writeResume(value: unknown, part: (name: string, json: string) => void): string {
+  const runs = (elements: Iterable<unknown>, path: string): { [MARK]: number } => {
+    let run: string[] = [];
+    let chars = 0;
+    let n = 0;
+    const flush = (): void => {
+      part(`${path}#${n++}`, `[${run.join(',')}]`);
+      run = [];
+      chars = 0;
+    };
+    for (const el of elements) {
+      // JSON.stringify turns undefined (and functions) in an array into null; so does this.
+      const s = JSON.stringify(el) ?? 'null';
+      if (chars > 0 && chars + s.length > PART_CHARS) flush();
+      run.push(s);
+      chars += s.length + 1;
     }
+    if (run.length > 0) flush();
+    return { [MARK]: n };
+  };
+  const walk = (v: unknown, path: string): unknown => {
+    if (v instanceof LazyArray) return runs(v, path);
+    if (Array.isArray(v)) return v.length <= INLINE_MAX ? v : runs(v, path);
     if (v !== null && typeof v === 'object' && !isJsonLeaf(v)) {
       // fromEntries defines own properties, so a key named __proto__ stays a key (as JSON.parse makes it).
       return Object.fromEntries(
@@ -60,8 +70,7 @@ export function splitResume(value: unknown): SplitResume {
     }
     return v;
   };
-  const skeleton = JSON.stringify(walk(value, '')) ?? 'null';
-  return { skeleton, parts };
+  return JSON.stringify(walk(value, '')) ?? 'null';
 }
 
 /** Rebuilds the value `splitResume` split; `part` returns a stored part by name. Throws naming a missing part. */

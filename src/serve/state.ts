@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import type { Detection } from '../core/detection';
 import type { Incident, IncidentStatus } from '../core/incident';
 import { RAN_STATES, type ActionLog, type ActionRecord, type RecordState } from '../respond/responder';
-import { joinResume, splitResume } from './resume-parts';
+import { joinResume, writeResume } from './resume-parts';
 
 const SCHEMA_VERSION = 1;
 
@@ -107,9 +107,9 @@ export class ServeState {
         );
       for (const id of c.mergedAway) this.deleteIncident.run(id);
       if (c.resume) {
-        const { skeleton, parts } = splitResume(c.resume);
         this.db.prepare('DELETE FROM resume_parts').run();
-        for (const [name, json] of parts) this.insertPart.run(name, json);
+        // Each part goes to SQLite as it is made: the point is never held whole (resume-parts.ts).
+        const skeleton = writeResume(c.resume, (name, json) => this.insertPart.run(name, json));
         this.setMeta.run('resume-skeleton', skeleton);
         // A file written before the split kept the whole point here; it is superseded now.
         this.deleteMeta.run('resume');

@@ -306,8 +306,13 @@ describe('determinism, snapshot and bounded state', () => {
     const got = events.slice(0, 1234).flatMap((e) => first.process(e).map((d) => d.id));
     const snap = JSON.parse(JSON.stringify(first.snapshot())) as unknown;
     const second = Engine.restore(snap, { rules, lists });
-    got.push(...events.slice(1234).flatMap((e) => second.process(e).map((d) => d.id)));
+    // Straight from memory too (lazy arrays, as the service's setRules does it).
+    const third = Engine.restore(first.snapshot(), { rules, lists });
+    const rest = events.slice(1234);
+    const before = got.length;
+    got.push(...rest.flatMap((e) => second.process(e).map((d) => d.id)));
     expect(got).toEqual(expected);
+    expect(rest.flatMap((e) => third.process(e).map((d) => d.id))).toEqual(got.slice(before));
     expect(() => Engine.restore({ version: 99 }, { rules, lists })).toThrow(/version 2/);
   });
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import Database from 'better-sqlite3';
-import { joinResume, PART_CHARS, splitResume } from '../../src/serve/resume-parts';
+import { LazyArray } from '../../src/core/lazy-array';
+import { joinResume, PART_CHARS, splitResume, writeResume } from '../../src/serve/resume-parts';
 import { ServeState } from '../../src/serve/state';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -45,6 +46,28 @@ describe('the resume point in parts', () => {
   test('a key named __proto__ stays a key', () => {
     const v = JSON.parse('{"__proto__": {"a": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18]}}') as unknown;
     expect(JSON.stringify(roundTrip(v))).toBe(JSON.stringify(v));
+  });
+
+  test('a lazy array is written element by element, part by part, and reads back as its elements', () => {
+    let made = 0;
+    const entries = Array.from({ length: 3000 }, (_, i) => [`k${i}`, 'x'.repeat(100)]);
+    const lazy = new LazyArray(function* () {
+      for (const e of entries) {
+        made++;
+        yield e;
+      }
+    });
+    const seenWhenWritten: number[] = [];
+    const parts = new Map<string, string>();
+    const skeleton = writeResume({ rules: { r: { seen: lazy, few: new LazyArray(() => [1]) } } }, (n, json) => {
+      seenWhenWritten.push(made);
+      parts.set(n, json);
+    });
+    // Each part was handed over before the next elements were made.
+    expect(seenWhenWritten.length).toBeGreaterThan(3);
+    expect(seenWhenWritten[0]).toBeLessThan(3000);
+    expect(joinResume(skeleton, (n) => parts.get(n))).toEqual({ rules: { r: { seen: entries, few: [1] } } });
+    expect(JSON.parse(JSON.stringify(lazy))).toEqual(entries);
   });
 
   test('a missing part is named', () => {
