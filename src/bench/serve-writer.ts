@@ -10,7 +10,9 @@
  * administrator (rotating Jira, Confluence, Bitbucket), which the built-in rule `admin-group-member-added`
  * turns into a detection. Its file, line and write time (after the write returned) go to the parent over IPC.
  *
- * Phases: `idle` (canaries only, the latency baseline), then `load` (canaries and background at `rate`).
+ * Phases: `warmup` (history: the `warmupSeconds` before the start at `rate`, event times in the past, written as
+ * fast as the disk takes them; the writer then waits for the parent's `go`, sent once the service has read it
+ * all), `idle` (canaries only, the latency baseline), then `load` (canaries and background at `rate`).
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import { type Actor, type Product, T, Workforce, accessLinePair, auditText } fro
 
 export interface WriterArgs {
   readonly root: string;
+  readonly warmupSeconds: number;
   readonly idleSeconds: number;
   readonly loadSeconds: number;
   /** Lines per second in the load phase (audit and access lines together, canaries included). */
@@ -30,8 +33,10 @@ export interface WriterArgs {
   readonly canaryEveryMs: number;
 }
 
+export type WriterPhase = 'warmup' | 'idle' | 'load';
+
 export type WriterMessage =
-  | { readonly type: 'phase'; readonly phase: 'idle' | 'load'; readonly at: number }
+  | { readonly type: 'phase'; readonly phase: WriterPhase; readonly at: number }
   | {
       readonly type: 'canary';
       readonly phase: 'idle' | 'load';
@@ -41,7 +46,7 @@ export type WriterMessage =
     }
   | {
       readonly type: 'done';
-      readonly phase: 'idle' | 'load';
+      readonly phase: WriterPhase;
       readonly lines: number;
       readonly accessLines: number;
       readonly canaries: number;
@@ -269,10 +274,40 @@ async function phase(
   });
 }
 
+/** The `seconds` before now at `rate`, as one burst: a service that has been running has its windows filled. */
+function history(w: Writer, seconds: number, rate: number): void {
+  const started = Date.now();
+  send({ type: 'phase', phase: 'warmup', at: started });
+  const lines0 = w.lines;
+  const access0 = w.accessLines;
+  const STEP_MS = 100;
+  for (let t = started - seconds * 1000; t < started; t += STEP_MS) {
+    // Catch up to rate × elapsed event time, as the load phase does.
+    const owed = Math.floor(((t + STEP_MS - (started - seconds * 1000)) * rate) / 1000) - (w.lines - lines0);
+    if (owed > 0) w.background(t, owed);
+    // Every simulated second: the writer buffers what it has not flushed, and millions of lines overflow a string.
+    if ((t - started) % 1000 === 0) w.flush();
+  }
+  w.flush();
+  send({
+    type: 'done',
+    phase: 'warmup',
+    lines: w.lines - lines0,
+    accessLines: w.accessLines - access0,
+    canaries: 0,
+    ms: Date.now() - started,
+    lateTicks: 0,
+  });
+}
+
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as WriterArgs;
   const w = new Writer(args);
   try {
+    if (args.warmupSeconds > 0) {
+      history(w, args.warmupSeconds, args.rate);
+      await new Promise<void>((resolve) => process.once('message', () => resolve()));
+    }
     if (args.idleSeconds > 0) await phase(w, 'idle', args.idleSeconds, 0, args.canaryEveryMs);
     await phase(w, 'load', args.loadSeconds, args.rate, args.canaryEveryMs);
   } finally {
