@@ -30,11 +30,13 @@ export interface CorrelatorOptions {
    *  a token or permission) in its earlier incidents whose last detection is at most this long before (or
    *  after) it, beyond the gap; older remembered links are forgotten. Default 90 days. */
   readonly linkMemoryMs?: number;
-  /** What an incident holds of each detection. 'whole' (the default): the detection as added. 'summary': the
-   *  detection without its events and evidence (an actorless one keeps its first event, whose address names
-   *  the incident), for a host that stores detections itself and joins them back by id (the self-hosted
-   *  service): incidents stay open for the gap, so under a detection-heavy load the whole detections were
-   *  most of the service's growing memory; a summary is a few hundred bytes. */
+  /** What an incident holds of its detections. 'whole' (the default): every detection as added. 'summary':
+   *  for each rule category only its earliest and its most severe detection, without events or evidence (an
+   *  actorless one keeps its first event, whose address names the incident) — exactly what the title needs —
+   *  and no index of detection ids (adding one twice is then the host's to prevent). For a host that stores
+   *  detections itself and reads an incident's detections back from there (the self-hosted service): incidents
+   *  stay open for the 7-day gap, and under a detection-heavy load the detections they held were the service's
+   *  memory growing; a summary is bounded per incident. */
   readonly detections?: 'whole' | 'summary';
 }
 
@@ -219,11 +221,11 @@ export class Correlator {
       inc = this.open(d, keys);
       if (address !== undefined) this.byAttackerAddress.set(address, inc);
     }
-    insertDetection(inc, this.summaries ? summaryOf(d) : d);
+    insertDetection(inc, this.summaries ? summaryOf(d) : d, this.summaries);
     inc.first = Math.min(inc.first, d.firstTimestamp, t);
     inc.last = Math.max(inc.last, t);
     inc.severity = maxSeverity(inc.severity, d.severity);
-    this.byDetection.set(d.id, inc);
+    if (!this.summaries) this.byDetection.set(d.id, inc);
     return inc.id;
   }
 
@@ -289,8 +291,9 @@ export class Correlator {
       const w: WorkingIncident = {
         ...inc,
         keys: new Set(inc.keys),
-        ...(c.summaries ? { detections: inc.detections.map(summaryOf) } : {}),
+        ...(c.summaries ? { detections: [], timeline: [] } : {}),
       };
+      if (c.summaries) for (const d of inc.detections) insertDetection(w, summaryOf(d), true);
       c.all.push(w);
       c.byId.set(w.id, w);
     }
@@ -306,7 +309,7 @@ export class Correlator {
       }
     };
     bind(c.byIdentity, s.byIdentity, 'byIdentity');
-    bind(c.byDetection, s.byDetection, 'byDetection');
+    if (!c.summaries) bind(c.byDetection, s.byDetection, 'byDetection');
     bind(c.byAnonymousSource, s.byAnonymousSource, 'byAnonymousSource');
     bind(c.byAttackerAddress, s.byAttackerAddress, 'byAttackerAddress');
     for (const [k, links] of need(s.parentsOf, 'parentsOf')) c.parentsOf.set(k, links);
@@ -454,8 +457,8 @@ export class Correlator {
     });
     for (const li of gone.identities) if (li.relation !== 'actor') this.addIdentity(keep, li);
     for (const d of gone.detections) {
-      insertDetection(keep, d);
-      this.byDetection.set(d.id, keep);
+      insertDetection(keep, d, this.summaries);
+      if (!this.summaries) this.byDetection.set(d.id, keep);
     }
     keep.first = Math.min(keep.first, gone.first);
     keep.last = Math.max(keep.last, gone.last);
@@ -533,10 +536,9 @@ function summaryOf(d: Detection): Detection {
   return { ...d, events: identityKeys(d.actor).length === 0 ? d.events.slice(0, 1) : [], evidence: [] };
 }
 
-function insertDetection(inc: WorkingIncident, d: Detection): void {
-  let i = inc.detections.length;
-  while (i > 0 && before(d, inc.detections[i - 1] as Detection)) i--;
-  const entry: TimelineEntry = {
+/** A detection's line in an incident's timeline. */
+export function timelineEntryOf(d: Detection): TimelineEntry {
+  return {
     '@timestamp': d['@timestamp'],
     detectionId: d.id,
     ruleId: d.rule.id,
@@ -544,8 +546,32 @@ function insertDetection(inc: WorkingIncident, d: Detection): void {
     actor: label(d.actor),
     summary: d.summary,
   };
+}
+
+function insertDetection(inc: WorkingIncident, d: Detection, summary = false): void {
+  let i = inc.detections.length;
+  while (i > 0 && before(d, inc.detections[i - 1] as Detection)) i--;
   inc.detections.splice(i, 0, d);
-  inc.timeline.splice(i, 0, entry);
+  inc.timeline.splice(i, 0, timelineEntryOf(d));
+  if (summary) keepTitleDetections(inc, d.rule.category);
+}
+
+/** Of `category`'s detections, keeps the earliest and the (earliest) most severe: what `titleOf` reads. */
+function keepTitleDetections(inc: WorkingIncident, category: string): void {
+  let earliest = -1;
+  let severest = -1;
+  for (let j = 0; j < inc.detections.length; j++) {
+    const d = inc.detections[j] as Detection;
+    if (d.rule.category !== category) continue;
+    if (earliest < 0) earliest = j;
+    if (severest < 0 || severityRank(d.severity) > severityRank((inc.detections[severest] as Detection).severity))
+      severest = j;
+  }
+  for (let j = inc.detections.length - 1; j >= 0; j--) {
+    if (j === earliest || j === severest || (inc.detections[j] as Detection).rule.category !== category) continue;
+    inc.detections.splice(j, 1);
+    inc.timeline.splice(j, 1);
+  }
 }
 
 function freeze(inc: WorkingIncident): Incident {

@@ -3,6 +3,7 @@ export {
   DEFAULT_GAP_MS,
   DEFAULT_LINK_MEMORY_MS,
   titleOf,
+  timelineEntryOf,
   type CorrelatorOptions,
   type CorrelatorSnapshot,
 } from './correlator';

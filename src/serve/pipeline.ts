@@ -215,7 +215,6 @@ export class Pipeline {
     incidents: readonly Incident[],
     withResume: boolean,
   ): void {
-    const byDetection = new Map(incidents.flatMap((i) => i.detections.map((d) => [d.id, i.id] as const)));
     const resume = withResume
       ? {
           inputs: {
@@ -229,12 +228,13 @@ export class Pipeline {
       : undefined;
     this.state.commit({
       ...(resume ? { resume } : {}),
-      detections: detections.map(({ detection }) => ({
+      // The incident a detection was filed under may since have been merged into another: store the survivor.
+      detections: detections.map(({ detection, incidentId }) => ({
         detection,
-        incidentId: byDetection.get(detection.id) ?? '',
+        incidentId: this.correlator.incident(incidentId)?.id ?? incidentId,
       })),
       incidents,
-      mergedAway: this.correlator.mergedIds(),
+      mergedAway: this.correlator.mergedIds().map((id) => [id, this.correlator.incident(id)?.id ?? id] as const),
     });
     if (withResume) {
       this.dirty = false;

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import type { Detection } from '../core/detection';
 import type { Incident, IncidentStatus } from '../core/incident';
 import { RAN_STATES, type ActionLog, type ActionRecord, type RecordState } from '../respond/responder';
+import { timelineEntryOf } from '../correlate';
 import { joinResume, writeResume } from './resume-parts';
 
 const SCHEMA_VERSION = 1;
@@ -31,8 +32,9 @@ export interface Commit {
   readonly detections: readonly { readonly detection: Detection; readonly incidentId: string }[];
   /** Incidents that changed in this poll, as they are now. */
   readonly incidents: readonly Incident[];
-  /** Incidents merged into another one: their rows go (their detections now belong to the survivor). */
-  readonly mergedAway: readonly string[];
+  /** Incidents merged into another one, with the one they live on in: their rows go and their detections
+   *  move to the survivor. */
+  readonly mergedAway: readonly (readonly [gone: string, into: string])[];
 }
 
 export class ServeState {
@@ -42,7 +44,8 @@ export class ServeState {
   private readonly setMeta: Database.Statement;
   private readonly deleteIncident: Database.Statement;
   private readonly insertPart: Database.Statement;
-  private readonly detectionJson: Database.Statement;
+  private readonly incidentDetections: Database.Statement;
+  private readonly moveDetections: Database.Statement;
   private readonly deleteMeta: Database.Statement;
   private readonly commitTx: (c: Commit) => void;
 
@@ -90,7 +93,10 @@ export class ServeState {
          last_at = excluded.last_at, title = excluded.title, json = excluded.json`,
     );
     this.deleteIncident = this.db.prepare('DELETE FROM incidents WHERE id = ?');
-    this.detectionJson = this.db.prepare('SELECT json FROM detections WHERE id = ?');
+    this.incidentDetections = this.db.prepare(
+      'SELECT json FROM detections WHERE incident_id = ? ORDER BY at, id',
+    );
+    this.moveDetections = this.db.prepare('UPDATE detections SET incident_id = ? WHERE incident_id = ?');
     this.insertPart = this.db.prepare('INSERT INTO resume_parts (name, json) VALUES (?, ?)');
     this.deleteMeta = this.db.prepare('DELETE FROM meta WHERE key = ?');
     this.commitTx = this.db.transaction((c: Commit) => {
@@ -105,7 +111,10 @@ export class ServeState {
           i.title,
           JSON.stringify(i),
         );
-      for (const id of c.mergedAway) this.deleteIncident.run(id);
+      for (const [gone, into] of c.mergedAway) {
+        this.deleteIncident.run(gone);
+        if (gone !== into) this.moveDetections.run(into, gone);
+      }
       if (c.resume) {
         this.db.prepare('DELETE FROM resume_parts').run();
         // Each part goes to SQLite as it is made: the point is never held whole (resume-parts.ts).
@@ -207,14 +216,14 @@ export class ServeState {
     ).map((r) => this.withStatus(this.whole(JSON.parse(r.json) as Incident)));
   }
 
-  /** The incident with its detections whole: the pipeline's correlator keeps summaries (its `detections:
-   *  'summary'` option) and an incident's row is written from them; the detections table has the bodies. */
+  /** The incident with all its detections and its timeline, from the detections table: the pipeline's
+   *  correlator keeps only what an incident's title needs (its `detections: 'summary'` option), and an
+   *  incident's row is written from that. */
   private whole(i: Incident): Incident {
-    const detections = i.detections.map((d) => {
-      const row = this.detectionJson.get(d.id) as { json: string } | undefined;
-      return row ? (JSON.parse(row.json) as Detection) : d;
-    });
-    return { ...i, detections };
+    const rows = this.incidentDetections.all(i.id) as { json: string }[];
+    if (rows.length === 0) return i;
+    const detections = rows.map((r) => JSON.parse(r.json) as Detection);
+    return { ...i, detections, timeline: detections.map(timelineEntryOf) };
   }
 
   private withStatus(i: Incident): Incident {

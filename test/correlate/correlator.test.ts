@@ -398,6 +398,39 @@ describe('snapshot and restore', () => {
       expect({ split, incidents: run(split) }).toEqual({ split, incidents: whole });
   });
 
+  it("with detection summaries, incidents are the same but for the detections they hold: each category's earliest and most severe", () => {
+    type Inc = { id: string; title: string; severity: string; detections: { id: string; rule: { category: string }; events: unknown[] }[]; timeline: unknown[] };
+    const strip = (i: Inc) => ({ ...i, detections: undefined, timeline: undefined });
+    const summarized = (split: number | undefined, from: 'whole' | 'summary') => {
+      const all = structuredClone(EVENTS);
+      const engine = new Engine({ rules: allRules, lists: iocLists });
+      let corr = new Correlator(from === 'summary' ? { detections: 'summary' } : {});
+      all.forEach((e, i) => {
+        // Restored into summaries from a snapshot taken either way (the service's first start after upgrading).
+        if (i === split)
+          corr = Correlator.restore(JSON.parse(JSON.stringify(corr.snapshot())), { detections: 'summary' });
+        corr.observe(e);
+        for (const d of engine.process(e)) corr.add(d);
+      });
+      return JSON.parse(JSON.stringify(corr.incidents())) as Inc[];
+    };
+    const whole = run(undefined) as Inc[];
+    expect(whole.some((i) => i.detections.length > 4)).toBe(true);
+    for (const [split, from] of [[undefined, 'summary'], [7, 'summary'], [7, 'whole'], [EVENTS.length - 2, 'whole']] as const) {
+      const sum = summarized(split, from);
+      expect(sum.map(strip)).toEqual(whole.map(strip));
+      for (const [k, inc] of sum.entries()) {
+        const all = (whole[k] as Inc).detections;
+        const cats = new Set(all.map((d) => d.rule.category));
+        expect(inc.detections.length).toBeLessThanOrEqual(2 * cats.size);
+        for (const d of inc.detections) {
+          expect(all.map((x) => x.id)).toContain(d.id);
+          expect(d.events.length).toBeLessThanOrEqual(1);
+        }
+      }
+    }
+  });
+
   it('refuses what is not its snapshot, naming the problem', () => {
     expect(() => Correlator.restore({ version: 9 })).toThrow(/version 1/);
     const snap = JSON.parse(JSON.stringify(new Correlator().snapshot())) as Record<string, unknown>;
