@@ -185,10 +185,16 @@ async function main(): Promise<number> {
     return v;
   };
 
-  const rss: { at: number; rssMb: number; heapMb: number }[] = [];
+  const rss: { at: number; rssMb: number; heapMb: number; heapTotalMb: number; externalMb: number }[] = [];
   const sample = () => {
     const m = process.memoryUsage();
-    rss.push({ at: Date.now(), rssMb: mb(m.rss), heapMb: mb(m.heapUsed) });
+    rss.push({
+      at: Date.now(),
+      rssMb: mb(m.rss),
+      heapMb: mb(m.heapUsed),
+      heapTotalMb: mb(m.heapTotal),
+      externalMb: mb(m.external),
+    });
   };
   sample();
   const sampler = setInterval(sample, 5_000);
@@ -311,6 +317,11 @@ async function main(): Promise<number> {
   const steadyRss = rssLoad.filter((s) => s.at >= steadyFrom);
   const rssSlope = slope(steadyRss.map((s) => [(s.at - loadStart) / 60_000, s.rssMb] as const));
   const heapSlope = slope(steadyRss.map((s) => [(s.at - loadStart) / 60_000, s.heapMb] as const));
+  // What V8 holds (used or not) and what lives outside its heap (Buffers): RSS − heapTotal is native memory.
+  const heapTotalSlope = slope(steadyRss.map((s) => [(s.at - loadStart) / 60_000, s.heapTotalMb] as const));
+  const nativeSlope = slope(
+    steadyRss.map((s) => [(s.at - loadStart) / 60_000, s.rssMb - s.heapTotalMb] as const),
+  );
   const loadPolls = service.polls.filter((p) => p.at >= steadyFrom && p.at < loadEnd);
   const pollMs = loadPolls.map((p) => p.ms);
   const commitPolls = loadPolls.filter((p) => p.committed);
@@ -394,7 +405,16 @@ async function main(): Promise<number> {
       endVs1Min: at1 && end ? round(end.rssMb / at1.rssMb, 3) : NaN,
       slopeMbPerMin: round(rssSlope, 2),
       heapSlopeMbPerMin: round(heapSlope, 2),
-      samples: rssLoad.map((s) => [round((s.at - loadStart) / 1000), s.rssMb, s.heapMb]),
+      heapTotalSlopeMbPerMin: round(heapTotalSlope, 2),
+      nativeSlopeMbPerMin: round(nativeSlope, 2),
+      /** [s into the load, RSS, heap used, heap total, external] */
+      samples: rssLoad.map((s) => [
+        round((s.at - loadStart) / 1000),
+        s.rssMb,
+        s.heapMb,
+        s.heapTotalMb,
+        s.externalMb,
+      ]),
     },
     targets,
     allMet: targets.every((t) => t.met),
@@ -419,7 +439,7 @@ async function main(): Promise<number> {
   );
   say(`loaded p99 / idle p99      ${results.latencyMs.p99VsIdle}`);
   say(
-    `RSS                        ${at1?.rssMb} MB at 1 min, ${end?.rssMb} MB at end (${results.rss.endVs1Min}x); slope ${round(rssSlope, 2)} MB/min (heap ${round(heapSlope, 2)} MB/min) over the last 80%`,
+    `RSS                        ${at1?.rssMb} MB at 1 min, ${end?.rssMb} MB at end (${results.rss.endVs1Min}x); slope ${round(rssSlope, 2)} MB/min (heap used ${round(heapSlope, 2)}, heap total ${round(heapTotalSlope, 2)}, RSS − heap total ${round(nativeSlope, 2)} MB/min) over the last 80%`,
   );
   say(`resume point (per commit)  ${resumeEndMb} MB at end`);
   say(
