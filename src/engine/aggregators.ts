@@ -133,6 +133,10 @@ export class CountState implements RuleState {
     insertByTime(ring, e);
     const n = this.agg.threshold;
     if (ring.length > n) ring.shift();
+    // Events older than the window before the newest can never be part of a detection (the newest only moves
+    // forward): dropped, so a key holds its live window, not its last `threshold` events however old.
+    const horizon = time(ring[ring.length - 1] as AuditEvent) - this.agg.windowMs;
+    while (ring.length > 0 && time(ring[0] as AuditEvent) < horizon) ring.shift();
     if (ring.length < n) return undefined;
     const first = time(ring[0] as AuditEvent);
     const last = time(ring[n - 1] as AuditEvent);
@@ -245,10 +249,13 @@ export class DistinctState implements RuleState {
     else for (const v of values) this.sight(k, v, t, e.ref, esc);
     if (t > k.newest) k.newest = t;
     const threshold = this.agg.threshold;
-    if (k.values.size < threshold) return undefined;
-    // The window is measured from the newest evidence, which an out-of-order `e` may not be.
+    // The window is measured from the newest evidence, which an out-of-order `e` may not be. Sightings older
+    // than it can never count again: pruned before the count is compared, and also once they are an eighth of a
+    // window stale, so a key holds about its live window rather than every value since it last fired (the
+    // slack keeps a busy key from being scanned on every event).
     const horizon = k.newest - this.agg.windowMs;
-    if (k.oldest < horizon) prune(k, horizon);
+    if (k.oldest < horizon && (k.values.size >= threshold || k.oldest < horizon - this.agg.windowMs / 8))
+      prune(k, horizon);
     if (k.values.size < threshold) return undefined;
     this.seen.delete(key);
     this.suppressed.set(key, k.newest + this.agg.windowMs);

@@ -348,6 +348,26 @@ describe('determinism, snapshot and bounded state', () => {
     expect(() => Engine.restore(snap, { rules, lists })).toThrow(/many-repos: snapshot: distinct sighting of k is malformed/);
   });
 
+  it('a key that never fires holds its live window, not its last threshold events or values however old', () => {
+    const count = downloads({ aggregate: { type: 'count', by: ['user.name'], window: '15m', threshold: 20 } });
+    const distinct = rule({
+      id: 'many-repos-slow',
+      detection: { dl: { 'event.action': 'repository.archive.downloaded' }, condition: 'dl' },
+      aggregate: { type: 'distinct', field: 'atlassian.repository.name', by: ['user.name'], window: '1h', threshold: 40 },
+    });
+    const engine = new Engine({ rules: [count, distinct], lists });
+    // One download every 10 minutes for two days, each of another repository: never 20 in 15 min, never 40
+    // repositories in an hour.
+    for (let i = 0; i < 288; i++)
+      expect(engine.process(dl(T0 + i * 10 * MIN, 'mallory', { 'atlassian.repository.name': `P/r${i}` }))).toEqual([]);
+    const snap = JSON.parse(JSON.stringify(engine.snapshot())) as {
+      rules: { 'archive-burst': { rings: [string, unknown[]][] }; 'many-repos-slow': { seen: [string, unknown[]][] } };
+    };
+    // 15 min holds two downloads; an hour (+ an eighth of slack) holds at most eight repositories.
+    expect(snap.rules['archive-burst'].rings[0]?.[1].length).toBeLessThanOrEqual(2);
+    expect(snap.rules['many-repos-slow'].seen[0]?.[1].length).toBeLessThanOrEqual(8);
+  });
+
   it('state stays bounded by live windows with ever-new keys over a long span', () => {
     const engine = new Engine({ rules, lists });
     let max = 0;
