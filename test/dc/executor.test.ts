@@ -199,6 +199,13 @@ describe('Bitbucket tokens and permissions', () => {
     );
   });
 
+  it('revoke-tokens for a user Bitbucket does not have is nothing to revoke, not a failure (a linked account made in Jira)', async () => {
+    await expect(
+      h.executor.run({ kind: 'revoke-tokens', identity: { name: 'jdoe2', kind: 'human' }, product: 'bitbucket' }),
+    ).resolves.toBe('no user named jdoe2 in Bitbucket: no access tokens or SSH keys to revoke');
+    expect(await auditLines(h.dir, 'bitbucket')).toEqual([]);
+  });
+
   it('revoke-permissions removes exactly the direct grants and restore-permissions puts exactly those back', async () => {
     const before = h.sim.state.grantsOf('mallory');
     expect(before).toEqual(['PLAT/platform-core:REPO_ADMIN', 'PLAT:PROJECT_WRITE', 'SEC/secrets-scanner:REPO_READ']);
