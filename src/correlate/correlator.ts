@@ -234,6 +234,12 @@ export class Correlator {
     return [...this.merged.keys()];
   }
 
+  /** The id an incident lives on under now (itself, or the incident it was merged into), without copying it as
+   *  `incident(id)` does; undefined for an id this correlator never returned. */
+  currentId(id: string): string | undefined {
+    return this.resolve(id)?.id;
+  }
+
   /** A snapshot of one incident, by the id `add` returned (also after that incident was merged into another). */
   incident(id: string): Incident | undefined {
     const inc = this.resolve(id);

@@ -151,7 +151,7 @@ export class Pipeline {
     });
     const engineOpts = { rules: opts.rules, lists: opts.lists };
     const engine = resume ? Engine.restore(resume.engine, engineOpts) : new Engine(engineOpts);
-    // Incidents keep detection summaries: the bodies are in the detections table (state.ts joins them back).
+    // Incidents keep only what their title needs: the detections are in the detections table, by incident.
     const correlator = resume
       ? Correlator.restore(resume.correlator, { detections: 'summary' })
       : new Correlator({ detections: 'summary' });
@@ -231,10 +231,10 @@ export class Pipeline {
       // The incident a detection was filed under may since have been merged into another: store the survivor.
       detections: detections.map(({ detection, incidentId }) => ({
         detection,
-        incidentId: this.correlator.incident(incidentId)?.id ?? incidentId,
+        incidentId: this.correlator.currentId(incidentId) ?? incidentId,
       })),
       incidents,
-      mergedAway: this.correlator.mergedIds().map((id) => [id, this.correlator.incident(id)?.id ?? id] as const),
+      mergedAway: this.correlator.mergedIds().map((id) => [id, this.correlator.currentId(id) ?? id] as const),
     });
     if (withResume) {
       this.dirty = false;

@@ -206,7 +206,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   async tick(): Promise<CommitEvent> {
     const step = await this.pipeline.step();
     const actions: ActionRecord[] = [];
-    // The step's incidents hold detection summaries (pipeline.ts); containment plans from the stored, whole ones.
+    // The step's incidents hold only what their titles need (pipeline.ts); containment plans from the stored ones.
     for (const { id } of step.incidents) {
       const incident = this.store.incident(id);
       if (incident) actions.push(...(await this.handle(incident)));

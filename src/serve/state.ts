@@ -44,6 +44,7 @@ export class ServeState {
   private readonly setMeta: Database.Statement;
   private readonly deleteIncident: Database.Statement;
   private readonly insertPart: Database.Statement;
+  private readonly clearParts: Database.Statement;
   private readonly incidentDetections: Database.Statement;
   private readonly moveDetections: Database.Statement;
   private readonly deleteMeta: Database.Statement;
@@ -98,6 +99,7 @@ export class ServeState {
     );
     this.moveDetections = this.db.prepare('UPDATE detections SET incident_id = ? WHERE incident_id = ?');
     this.insertPart = this.db.prepare('INSERT INTO resume_parts (name, json) VALUES (?, ?)');
+    this.clearParts = this.db.prepare('DELETE FROM resume_parts');
     this.deleteMeta = this.db.prepare('DELETE FROM meta WHERE key = ?');
     this.commitTx = this.db.transaction((c: Commit) => {
       for (const { detection: d, incidentId } of c.detections)
@@ -116,7 +118,7 @@ export class ServeState {
         if (gone !== into) this.moveDetections.run(into, gone);
       }
       if (c.resume) {
-        this.db.prepare('DELETE FROM resume_parts').run();
+        this.clearParts.run();
         // Each part goes to SQLite as it is made: the point is never held whole (resume-parts.ts).
         const skeleton = writeResume(c.resume, (name, json) => this.insertPart.run(name, json));
         this.setMeta.run('resume-skeleton', skeleton);
