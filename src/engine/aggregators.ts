@@ -135,12 +135,10 @@ export class CountState implements RuleState {
     if (ring.length > n) ring.shift();
     // Events older than the window before the newest can never be part of a detection (the newest only moves
     // forward): dropped, so a key holds its live window, not its last `threshold` events however old.
-    const horizon = time(ring[ring.length - 1] as AuditEvent) - this.agg.windowMs;
-    while (ring.length > 0 && time(ring[0] as AuditEvent) < horizon) ring.shift();
+    // What is left all lies within the window, so `threshold` events left are a detection.
+    const last = time(ring[ring.length - 1] as AuditEvent);
+    while (ring.length > 0 && time(ring[0] as AuditEvent) < last - this.agg.windowMs) ring.shift();
     if (ring.length < n) return undefined;
-    const first = time(ring[0] as AuditEvent);
-    const last = time(ring[n - 1] as AuditEvent);
-    if (last - first > this.agg.windowMs) return undefined;
     this.rings.delete(key);
     this.suppressed.set(key, Math.max(last, t) + this.agg.windowMs);
     return { key: displayKey(this.agg.by, key), events: ring };
