@@ -58,8 +58,11 @@ export const ENDPOINTS: readonly EndpointRow[] = [
   row('confluence', 'directory: member count', 'GET /rest/api/group/{groupName}/member?start=&limit= (paged, counted)', '5.5', 'Confluence REST: Group'),
   row('confluence', 'remove-from-group', 'DELETE /rest/api/user/{username}/group/{groupName}', '8.2', 'Confluence REST: User Group; CONFSERVER-56205'),
   row('confluence', 'add-to-group', 'PUT /rest/api/user/{username}/group/{groupName}', '8.2', 'Confluence REST: User Group; CONFSERVER-56205'),
-  row('confluence', 'suspend-account', 'PUT /rest/api/admin/user/{username}/disable', '7.x (CONFSERVER-54928)', 'Confluence REST: Admin User'),
-  row('confluence', 'restore-account', 'PUT /rest/api/admin/user/{username}/enable', '7.x (CONFSERVER-54928)', 'Confluence REST: Admin User'),
+  // Method and path as the Admin User reference gives them (idempotent: disabling a disabled user does nothing).
+  // Not in 7.x: in May 2022 Atlassian answered that no REST call deactivates a Confluence user. The 8.4 REST
+  // reference has it; whether 8.0-8.3 do is not verified, so 8.4 is the version given.
+  row('confluence', 'suspend-account', 'PUT /rest/api/admin/user/{username}/disable', '8.4 (CONFSERVER-54928)', 'Confluence REST: Admin User'),
+  row('confluence', 'restore-account', 'PUT /rest/api/admin/user/{username}/enable', '8.4 (CONFSERVER-54928)', 'Confluence REST: Admin User'),
   row('confluence', 'revoke-tokens', 'none: personal access tokens of other users are revoked in the admin UI only', '7.9', 'Confluence: personal access tokens'),
   row('confluence', 'block-merges, revoke-permissions', 'none: Bitbucket only', '-', '-'),
   // Bitbucket Data Center
