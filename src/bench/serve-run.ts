@@ -508,8 +508,9 @@ async function main(): Promise<number> {
   say(
     `RSS                        ${at1?.rssMb} MB at 1 min, ${end?.rssMb} MB at end (${results.rss.endVs1Min}x); slope ${round(rssSlope, 2)} MB/min (heap used ${round(heapSlope, 2)}, heap total ${round(heapTotalSlope, 2)}, RSS − heap total ${round(nativeSlope, 2)} MB/min) over the last 80%`,
   );
+  const live = steadyLive.map((g) => g.usedMb);
   say(
-    `live heap                  after ${steadyLive.length} full collections in the last 80%: ${steadyLive.map((g) => g.usedMb).join(', ')} MB; slope ${round(liveSlope, 2)} MB/min`,
+    `live heap                  after ${live.length} full collections in the last 80%: min ${Math.min(...live)}, median ${percentile(live, 50)}, max ${Math.max(...live)} MB; slope ${round(liveSlope, 2)} MB/min`,
   );
   say(`RSS envelope               peak ${peakFirst} MB in the first half of the last 80%, ${peakLast} MB in the second`);
   say(`resume point (per commit)  ${resumeEndMb} MB at end`);
