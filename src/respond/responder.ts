@@ -22,6 +22,7 @@
  *     (`<incident>/after-dry-run/<action>`), and the dry-run record stays as history. The detections a
  *     dry-run record was decided on stay dry-run for the incident, even if their rule leaves dry-run or is
  *     turned off since (`dryRunDetections`);
+ *     A detection by a rule turned off since (`offRules`) counts toward nothing;
  *  5. at most `maxPerHour` actions run automatically in any hour; the rest wait for a person (`awaiting-approval`);
  *  6. the action runs; `done` or `failed` with the product's answer. A done action can be undone (`undone`),
  *     except a token revocation, which nothing can undo (said in the record). The record is written before
@@ -51,6 +52,10 @@ export interface ResponsePolicy {
   readonly actions: readonly PolicyAction[];
   /** Rules whose detections are recorded but never acted on. */
   readonly dryRunRules: readonly string[];
+  /** Rules a person turned off. The hosts drop their new detections before correlation; this makes the ones
+   *  an incident already holds from before count toward nothing either, so a later, lesser detection joining
+   *  the incident is judged on its own (default: none). */
+  readonly offRules?: readonly string[];
   /** User names or ids never touched (case-insensitive): break-glass admins, the app's own user. */
   readonly allowList: readonly string[];
   /** Most actions run without a person in any rolling hour. */
@@ -159,6 +164,7 @@ export interface ResponderPorts {
 export class Responder {
   private readonly allow: ReadonlySet<string>;
   private readonly dryRun: ReadonlySet<string>;
+  private readonly off: ReadonlySet<string>;
 
   constructor(
     private readonly policy: ResponsePolicy,
@@ -169,6 +175,7 @@ export class Responder {
     }
     this.allow = new Set(policy.allowList.map((s) => s.toLowerCase()));
     this.dryRun = new Set(policy.dryRunRules);
+    this.off = new Set(policy.offRules ?? []);
   }
 
   /** Plans and decides the containment of an incident; returns one record per action, in the order decided.
@@ -180,7 +187,9 @@ export class Responder {
       if (r.state === 'running') out.push(await this.run(r, r.reason, r.by));
       for (const id of r.dryRunDetections ?? []) wasDryRun.add(id);
     }
-    const acting = incident.detections.filter((d) => atLeast(d.severity, this.policy.minSeverity));
+    const acting = incident.detections.filter(
+      (d) => !this.off.has(d.rule.id) && atLeast(d.severity, this.policy.minSeverity),
+    );
     if (acting.length === 0) return out;
     // A detection a dry-run record was decided on stays dry-run for the incident (guardrail 4); for any other
     // (or one only a record written before records named their detections was decided on), the policy decides.

@@ -51,7 +51,7 @@ export interface RuleSetting {
 }
 export interface ServiceSettings {
   readonly rules: Readonly<Record<string, RuleSetting>>;
-  readonly response: Omit<ResponsePolicy, 'dryRunRules'>;
+  readonly response: Omit<ResponsePolicy, 'dryRunRules' | 'offRules'>;
 }
 
 export interface ServiceOptions extends Omit<PipelineOptions, 'accept'> {
@@ -243,11 +243,11 @@ export class Service extends EventEmitter<ServiceEvents> {
   private buildResponder(): Responder | undefined {
     const c = this.opts.containment;
     if (!c) return undefined;
-    const dryRunRules = Object.entries(this.current.rules)
-      .filter(([, r]) => r.dryRun)
-      .map(([id]) => id);
+    const rules = Object.entries(this.current.rules);
+    const dryRunRules = rules.filter(([, r]) => r.dryRun).map(([id]) => id);
+    const offRules = rules.filter(([, r]) => !r.enabled).map(([id]) => id);
     return new Responder(
-      { ...this.current.response, dryRunRules },
+      { ...this.current.response, dryRunRules, offRules },
       { directory: c.directory, executor: c.executor, log: this.actionLog, now: this.now },
     );
   }

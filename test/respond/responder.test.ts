@@ -231,6 +231,17 @@ describe('Responder', () => {
     expect(dry.site.calls).toEqual([]);
   });
 
+  it('counts nothing from a rule turned off, not even the detections the incident held before', async () => {
+    // The critical admin-group detection came first; then its rule was turned off; then a high one joined.
+    const withOff = setup({ offRules: ['admin-group-member-added'] });
+    expect(await withOff.responder.respond(incident())).toEqual([]);
+    expect(withOff.site.calls).toEqual([]);
+    // The same incident with the rule on is contained (the first test), and so is it with another rule off.
+    const otherOff = setup({ offRules: ['bulk-archive-downloads'], actions: ['suspend-account'] });
+    const recs = await otherOff.responder.respond(incident());
+    expect(recs.map((r) => r.state)).toEqual(['done', 'done', 'done', 'done']);
+  });
+
   it('runs at most maxPerHour actions an hour; the rest wait for a person, and an approval runs them', async () => {
     const { site, responder, advance } = setup({ maxPerHour: 3, actions: ['suspend-account'] });
     const recs = await responder.respond(incident());

@@ -50,7 +50,7 @@ export class Containment {
     const settings = await storage.settings();
     const setup = await loadSetup(storage.kv, settings);
     const executor = new CloudExecutor(product, fetch, storage.kv, setup, now);
-    const responder = new Responder(settings.policy, {
+    const responder = new Responder({ ...settings.policy, offRules: settings.disabledRules }, {
       directory: new CloudDirectory(product, settings),
       executor,
       log: storage.actionLog(),
