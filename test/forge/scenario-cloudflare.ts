@@ -16,8 +16,9 @@ import {
   SMARTSHEET,
   PRIMARY_IP as PUBLISHED_PRIMARY_IP,
   SLIVER_IP as PUBLISHED_SLIVER_IP,
+  ORDINARY_SEARCHES,
+  SENSITIVE_TERMS,
 } from '../../src/scenarios/cloudflare-2023';
-import { SENSITIVE_TERMS } from '../../src/scenarios/cloudflare-2023';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -158,21 +159,6 @@ function attempt(fn: () => unknown): CloudSimError | undefined {
     throw e;
   }
 }
-
-const ORDINARY_SEARCHES = [
-  'sprint planning',
-  'release notes',
-  'onboarding',
-  'retro',
-  'roadmap',
-  'postmortem',
-  'on-call',
-  'design review',
-  'expense policy',
-  'holiday calendar',
-  'runbook',
-  'meeting notes',
-];
 
 export async function playCloudflare(o: ScenarioOptions): Promise<ScenarioResult> {
   const log = o.log ?? (() => undefined);

@@ -14,7 +14,9 @@ const HOUR = 3_600_000;
 export const NOV1 = Date.UTC(2023, 10, 1);
 export const DAYS = 24;
 
-const ORDINARY_SEARCHES = [
+/** What people at work search for: no credential or remote-access term among them (the Forge scenario's
+ *  background searches the same words). */
+export const ORDINARY_SEARCHES: readonly string[] = [
   'sprint planning',
   'release notes',
   'onboarding',

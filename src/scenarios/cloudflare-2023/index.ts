@@ -31,6 +31,7 @@ export {
   SLIVER_IP,
 } from './actors';
 export { SENSITIVE_TERMS } from './attacker';
+export { ORDINARY_SEARCHES } from './background';
 
 export const DEFAULT_SEED = 20231123;
 export const DEFAULT_NOISE = 200;
