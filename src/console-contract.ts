@@ -12,6 +12,7 @@ export const CONSOLE_FUNCTIONS = [
   'incidents.setStatus',
   'actions.undo',
   'actions.approve',
+  'actions.retry',
   'settings.get',
   'settings.put',
   'readiness',

@@ -12,7 +12,8 @@
  *     person's word stands until a new incident); `skipped`; `awaiting-approval` (it waits for a person, see
  *     5); `failed` (a later detection does not retry it: responding runs on every change to the incident and
  *     on every restart, and a product that refused a call rarely answers otherwise when asked again; the
- *     Forge contain job retries a 429 or 5xx itself, src/forge/core/containment.ts). Two exceptions:
+ *     Forge contain job retries a 429 or 5xx itself, src/forge/core/containment.ts; a person can `retry` it
+ *     once the cause is fixed). Two exceptions:
  *     `running` (see 6), and `dry-run` (see 4);
  *  3. the last member of an admin group is never removed (`skipped`): locking every admin out is worse than
  *     the intrusion;
@@ -109,7 +110,7 @@ export interface ActionRecord {
   readonly at: number;
   /** The product's answer: an error message for `failed`, the undo's answer for `undone`. */
   readonly result?: string;
-  /** Who approved or undid it, when a person did. */
+  /** Who approved, retried or undid it, when a person did. */
   readonly by?: string;
   /** For a `dry-run` record: the detections (ids) that raised the incident then, every one by a rule in
    *  dry-run. They stay dry-run for the incident even if their rule leaves dry-run or is turned off since: only
@@ -221,6 +222,29 @@ export class Responder {
     return this.run(r, `approved by ${by}`, by);
   }
 
+  /**
+   * A person runs a failed action again, under the same record: the product refused it once (an admin token
+   * that had expired, a permission granted since), and responding never retries on its own (guardrail 2). The
+   * allow-list and the last-admin guardrails are asked again, because the site may have changed since; the
+   * hourly cap is not, because a person asked (as with an approval).
+   */
+  async retry(id: string, by: string): Promise<ActionRecord> {
+    const r = await this.need(id, 'failed');
+    const blocked = await this.blocked(r.action);
+    if (blocked) {
+      const rec: ActionRecord = {
+        ...r,
+        state: 'skipped',
+        reason: `${r.reason}; ${blocked}`,
+        at: this.ports.now(),
+        by,
+      };
+      await this.ports.log.put(rec);
+      return rec;
+    }
+    return this.run(r, `retried by ${by} (${r.reason})`, by);
+  }
+
   /** Reverses a done action through its inverse; a token revocation cannot be reversed and says so. */
   async undo(id: string, by: string): Promise<ActionRecord> {
     const r = await this.need(id, 'done');
@@ -293,19 +317,10 @@ export class Responder {
     if (known) return known;
     const now = this.ports.now();
     const base = { id, incidentId, action, at: now };
-    const names = [action.identity.name, action.identity.id].filter((x): x is string => x !== undefined);
     let rec: ActionRecord | undefined;
-    if (names.some((n) => this.allow.has(n.toLowerCase()))) {
-      rec = { ...base, state: 'skipped', reason: `${why}; on the allow-list` };
-    } else if (
-      action.kind === 'remove-from-group' &&
-      (await this.ports.directory.memberCount(action.group, action.product)) <= 1
-    ) {
-      rec = {
-        ...base,
-        state: 'skipped',
-        reason: `${why}; the last member of ${action.group} is never removed`,
-      };
+    const blocked = await this.blocked(action);
+    if (blocked) {
+      rec = { ...base, state: 'skipped', reason: `${why}; ${blocked}` };
     } else if (dryRun) {
       rec = {
         ...base,
@@ -325,6 +340,18 @@ export class Responder {
       return rec;
     }
     return this.run({ ...base, state: 'awaiting-approval', reason: why }, why);
+  }
+
+  /** Guardrails 1 and 3: why the action must never run on this identity, or undefined. */
+  private async blocked(action: ContainmentAction): Promise<string | undefined> {
+    const names = [action.identity.name, action.identity.id].filter((x): x is string => x !== undefined);
+    if (names.some((n) => this.allow.has(n.toLowerCase()))) return 'on the allow-list';
+    if (
+      action.kind === 'remove-from-group' &&
+      (await this.ports.directory.memberCount(action.group, action.product)) <= 1
+    )
+      return `the last member of ${action.group} is never removed`;
+    return undefined;
   }
 
   private async run(known: ActionRecord, reason: string, by?: string): Promise<ActionRecord> {

@@ -91,6 +91,7 @@ export function serviceBackend(ctx: BackendContext): ConsoleBackend {
 
     undo: (actionId, by) => service.decide('undo', actionId, by).catch(asConflict),
     approve: (actionId, by) => service.decide('approve', actionId, by).catch(asConflict),
+    retry: (actionId, by) => service.decide('retry', actionId, by).catch(asConflict),
 
     getSettings(): Promise<SettingsView> {
       return Promise.resolve(view());

@@ -229,11 +229,10 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.store.setStatus(id, status, note, by, this.now());
   }
 
-  /** A person undoes a done action, or approves one that waited for the hourly cap. */
-  async decide(kind: 'undo' | 'approve', actionId: string, by: string): Promise<ActionRecord> {
+  /** A person undoes a done action, approves one that waited for the hourly cap, or retries a failed one. */
+  async decide(kind: 'undo' | 'approve' | 'retry', actionId: string, by: string): Promise<ActionRecord> {
     if (!this.responder) throw new Error('containment is not configured: there are no actions');
-    const rec =
-      kind === 'undo' ? await this.responder.undo(actionId, by) : await this.responder.approve(actionId, by);
+    const rec = await this.responder[kind](actionId, by);
     const incident = this.store.incident(rec.incidentId);
     if (incident && this.notifier) this.notifier.notify(incident, this.actionLog.forIncident(incident.id));
     this.emit('action', rec);

@@ -150,6 +150,53 @@ test('undo through the resolver puts the account back (as the app); a non-admin 
   expect(site.members.get('jira-administrators')!.has('61a0a4c2')).toBe(true);
 });
 
+test('a failed removal is retried by an admin through the resolver once the cause is fixed; a non-admin cannot', async () => {
+  // Jira refuses the app's removals (a 403 is not retried by the contain job: only 429 and 5xx are).
+  let refuse = true;
+  h.setProductHandler(
+    'jira',
+    ((orig) => (req: HarnessRequest) =>
+      refuse && req.pathname === '/rest/api/3/group/user' && req.method === 'DELETE'
+        ? json(403, { errorMessages: ['the app user is not in site-admins'] })
+        : orig(req))(h['products'].get('jira')!),
+  );
+  await h.runScheduledTrigger('poll-jira-audit');
+  await h.runUntilIdle();
+  expect(site.removed).toEqual([]);
+  const list = (await resolve('incidents.list', { scope: { kind: 'all' } }, ADMIN)) as {
+    incidents: { id: string }[];
+  };
+  const actions = async () =>
+    (
+      (await resolve('incidents.get', { id: list.incidents[0]!.id, scope: { kind: 'all' } }, ADMIN)) as {
+        actions: {
+          id: string;
+          state: string;
+          result?: string;
+          action: { kind: string; identity: { id: string } };
+        }[];
+      }
+    ).actions.filter((a) => a.action.kind === 'remove-from-group');
+  const failed = (await actions()).find((a) => a.action.identity.id === '61a0a4c2')!;
+  expect(failed).toMatchObject({ state: 'failed', result: expect.stringContaining('403') });
+
+  refuse = false; // the app user was put in site-admins
+  expect(await resolve('actions.retry', { id: failed.id }, NOBODY)).toMatchObject({
+    error: { code: 'forbidden' },
+  });
+  expect(site.removed).toEqual([]);
+  expect(await resolve('actions.retry', { id: failed.id }, ADMIN)).toMatchObject({
+    state: 'done',
+    by: ADMIN,
+  });
+  expect(site.removed).toEqual(['61a0a4c2']);
+  expect((await actions()).find((a) => a.id === failed.id)?.state).toBe('done');
+  // Retrying what is no longer failed is refused, naming the state.
+  expect(await resolve('actions.retry', { id: failed.id }, ADMIN)).toMatchObject({
+    error: { message: expect.stringContaining('is done, not failed') },
+  });
+});
+
 test('queue redelivery (at-least-once, every event twice) stores one detection and removes each account once', async () => {
   h = installApp({ startMs: T0, queue: { duplicateRate: 1, duplicateDelayMs: 2000 } });
   site = jiraSite(h);

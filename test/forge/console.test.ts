@@ -289,6 +289,7 @@ describe('console resolvers check the caller', () => {
     for (const fn of [
       'actions.undo',
       'actions.approve',
+      'actions.retry',
       'incidents.setStatus',
       'settings.get',
       'settings.put',

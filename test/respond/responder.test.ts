@@ -282,6 +282,42 @@ describe('Responder', () => {
     ).toMatchObject({ kind: 'unblock-merges' });
   });
 
+  it('a person retries a failed action under its record; the allow-list and last-admin guardrails are asked again', async () => {
+    const { site, responder, log } = setup({
+      actions: ['remove-from-admin-groups', 'suspend-account'],
+      maxPerHour: 2,
+    });
+    site.failNext = '401: the admin token has expired';
+    const recs = await responder.respond(incident());
+    const removal = recs.find((r) => r.action.kind === 'remove-from-group' && r.action.product === 'jira')!;
+    expect(removal).toMatchObject({ state: 'failed', result: '401: the admin token has expired' });
+    // Responding again does not retry it on its own (guardrail 2) ...
+    await responder.respond(incident());
+    expect(site.groups.get('jira:jira-administrators')?.has('svc-smartsheet')).toBe(true);
+    // ... a person does, once the token is renewed, past the hourly cap (two ran already).
+    expect(await log.countRunSince(0)).toBeGreaterThanOrEqual(2);
+    const retried = await responder.retry(removal.id, 'bob');
+    expect(retried).toMatchObject({ id: removal.id, state: 'done', by: 'bob' });
+    expect(retried.reason).toMatch(/^retried by bob \(actor of incident inc-1\)/);
+    expect(retried.result).toBeUndefined();
+    expect(site.groups.get('jira:jira-administrators')?.has('svc-smartsheet')).toBe(false);
+    await expect(responder.retry(removal.id, 'bob')).rejects.toThrow(/is done, not failed/);
+    await expect(responder.retry('no-such-action', 'bob')).rejects.toThrow(/no action no-such-action/);
+
+    // A failed removal whose group has since shrunk to its last member is skipped, not run.
+    const lone = setup({ actions: ['remove-from-admin-groups'] });
+    lone.site.failNext = '503: Jira is restarting';
+    const [failed] = (await lone.responder.respond(incident())).filter(
+      (r) => r.action.kind === 'remove-from-group' && r.action.product === 'jira',
+    );
+    expect(failed?.state).toBe('failed');
+    lone.site.groups.get('jira:jira-administrators')?.delete('alice');
+    const skipped = await lone.responder.retry(failed!.id, 'bob');
+    expect(skipped).toMatchObject({ state: 'skipped', by: 'bob' });
+    expect(skipped.reason).toContain('the last member of jira-administrators is never removed');
+    expect(lone.site.groups.get('jira:jira-administrators')?.has('svc-smartsheet')).toBe(true);
+  });
+
   it('puts back exactly the grants a permission revocation removed, from the revocation record', async () => {
     const { site, responder } = setup({ actions: ['revoke-permissions'] });
     site.grants.set('bitbucket:svc-smartsheet', ['PRJ/api:REPO_WRITE', 'PRJ/web:REPO_ADMIN']);

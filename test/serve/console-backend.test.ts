@@ -99,6 +99,27 @@ describe('the service behind the console (DC simulator)', () => {
     await s.stop();
   });
 
+  it('a removal Jira refused is retried by a person once Jira answers again', async () => {
+    const s = service();
+    // Jira answers 503 to every removal for now (more than the executor's own retries).
+    sim.inject({ kind: 503, times: 100, product: 'jira', method: 'DELETE', path: '/rest/api/2/group/user' });
+    await promoteCarol();
+    await settle(s);
+    const failed = s.actions.all().find((r) => r.action.identity.name === 'carol');
+    expect(failed).toMatchObject({ state: 'failed', result: expect.stringContaining('503') });
+    expect(sim.state.isMember('jira', 'carol', 'jira-administrators')).toBe(true);
+    // Responding again (a restart, a new detection) does not retry it on its own.
+    await settle(s);
+    expect((await s.actions.get(failed!.id))?.state).toBe('failed');
+
+    sim.clearFaults();
+    const backend = serviceBackend({ service: s, sources: [], secretKeys: [], channels: [] });
+    expect(await backend.retry(failed!.id, 'alice')).toMatchObject({ state: 'done', by: 'alice' });
+    expect(sim.state.isMember('jira', 'carol', 'jira-administrators')).toBe(false);
+    await expect(backend.retry(failed!.id, 'alice')).rejects.toMatchObject({ code: 'conflict' });
+    await s.stop();
+  });
+
   it('follows the settings a person saves: dry-run, then the rule off, kept across a restart', async () => {
     let s = service();
     const backend = () => serviceBackend({ service: s, sources: [], secretKeys: [], channels: [] });

@@ -401,6 +401,9 @@ export class ConsoleApi {
       case 'actions.approve':
         needFull(a);
         return containment.approve(str(p, 'id'), a.who);
+      case 'actions.retry':
+        needFull(a);
+        return containment.retry(str(p, 'id'), a.who);
       case 'settings.get':
         needFull(a);
         return this.settingsView();

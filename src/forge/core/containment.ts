@@ -106,6 +106,13 @@ export class Containment {
     return r;
   }
 
+  async retry(actionId: string, by: string): Promise<ActionRecord> {
+    const r = await (await this.responder()).retry(actionId, by);
+    await this.observe([r]);
+    await this.notify(r.incidentId);
+    return r;
+  }
+
   async undo(actionId: string, by: string): Promise<ActionRecord> {
     const r = await (await this.responder()).undo(actionId, by);
     await this.notify(r.incidentId);

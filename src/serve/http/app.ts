@@ -440,6 +440,10 @@ export function createConsoleApp(opts: ConsoleAppOptions): Hono<AppEnv> {
     c.json(await backend.approve(c.req.param('id'), who(c.get('principal')))),
   );
 
+  app.post('/api/actions/:id/retry', async (c) =>
+    c.json(await backend.retry(c.req.param('id'), who(c.get('principal')))),
+  );
+
   app.get('/api/settings', async (c) => c.json(settingsOut(await backend.getSettings())));
 
   app.put('/api/settings', async (c) => {

@@ -125,6 +125,8 @@ export interface ConsoleBackend {
   ): Promise<IncidentDetail>;
   undo(actionId: string, by: string): Promise<ActionRecord>;
   approve(actionId: string, by: string): Promise<ActionRecord>;
+  /** Runs a failed action again (the allow-list and last-admin guardrails asked again). */
+  retry(actionId: string, by: string): Promise<ActionRecord>;
   getSettings(): Promise<SettingsView>;
   /** Already validated against SettingsSchema; throws BackendError('invalid', …, field) for e.g. an unknown rule id. */
   putSettings(s: Settings, by: string): Promise<SettingsView>;

@@ -203,6 +203,11 @@ export const CONSOLE_JS = `'use strict';
           p.setAttribute('aria-label', 'Approve ' + a.action.kind + ' of ' + who(a.action.identity));
           td.appendChild(p);
         }
+        if (a.state === 'failed') {
+          var r = actButton('Retry', path + '/retry');
+          r.setAttribute('aria-label', 'Retry ' + a.action.kind + ' of ' + who(a.action.identity));
+          td.appendChild(r);
+        }
         tr.appendChild(td);
         body.appendChild(tr);
       });

@@ -255,6 +255,8 @@ export interface ConsoleApi {
   setStatus(id: string, status: 'acknowledged' | 'resolved', note: string): Promise<IncidentDetail>;
   undo(actionId: string): Promise<ActionRecord>;
   approve(actionId: string): Promise<ActionRecord>;
+  /** Runs a failed action again (the host asks the allow-list and last-admin guardrails again). */
+  retry(actionId: string): Promise<ActionRecord>;
   getSettings(): Promise<SettingsView>;
   putSettings(s: Settings): Promise<SettingsView>;
   readiness(): Promise<Readiness>;

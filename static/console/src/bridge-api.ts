@@ -56,6 +56,7 @@ export function bridgeApi(opts: BridgeApiOptions): ConsoleApi {
       call<IncidentDetail>('incidents.setStatus', { id, status, note, scope: opts.scope }),
     undo: (id) => call<ActionRecord>('actions.undo', { id }),
     approve: (id) => call<ActionRecord>('actions.approve', { id }),
+    retry: (id) => call<ActionRecord>('actions.retry', { id }),
     getSettings: () => call<SettingsView>('settings.get'),
     putSettings: (s) => call<SettingsView>('settings.put', { settings: editable(s) }),
     readiness: () => call<Readiness>('readiness'),

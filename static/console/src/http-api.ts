@@ -133,6 +133,7 @@ export function httpApi(opts: HttpApiOptions = {}): ConsoleApi {
       call<IncidentDetail>('POST', `incidents/${encodeURIComponent(id)}/status`, { status, note }),
     undo: (id) => call<ActionRecord>('POST', `actions/${encodeURIComponent(id)}/undo`, {}),
     approve: (id) => call<ActionRecord>('POST', `actions/${encodeURIComponent(id)}/approve`, {}),
+    retry: (id) => call<ActionRecord>('POST', `actions/${encodeURIComponent(id)}/retry`, {}),
     getSettings: () => call<SettingsView>('GET', 'settings'),
     putSettings: (s: Settings) =>
       call<SettingsView>('PUT', 'settings', editable(s)),

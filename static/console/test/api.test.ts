@@ -157,6 +157,7 @@ describe('bridgeApi', () => {
     await api.setStatus('i1', 'resolved', 'done');
     await api.undo('a1');
     await api.approve('a2');
+    await api.retry('a3');
     await api.getSettings();
     await api.putSettings({
       rules: {},

@@ -187,6 +187,11 @@ export function fakeApi(over: Partial<FakeApi> = {}): FakeApi {
       api.actions = api.actions.map((a) => (a.id === id ? { ...a, state: 'done', by: 'admin' } : a));
       return api.actions.find((a) => a.id === id) as ActionRecord;
     },
+    async retry(id) {
+      api.calls.push({ name: 'retry', args: [id] });
+      api.actions = api.actions.map((a) => (a.id === id ? { ...a, state: 'done', by: 'admin' } : a));
+      return api.actions.find((a) => a.id === id) as ActionRecord;
+    },
     async getSettings() {
       return structuredClone(api.settings);
     },

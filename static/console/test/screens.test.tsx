@@ -105,7 +105,7 @@ describe('incident list', () => {
 });
 
 describe('incident detail', () => {
-  test('undo and approve call the API and show the new state; acknowledge sends the note', async () => {
+  test('undo, approve and retry call the API and show the new state; acknowledge sends the note', async () => {
     const api = fakeApi({
       incidents: [incident('a')],
       actions: [
@@ -113,6 +113,11 @@ describe('incident detail', () => {
         {
           ...action('x2', 'a', 'awaiting-approval'),
           action: { kind: 'suspend-account', product: 'jira', identity: { name: 'svc-a', kind: 'service' } },
+        },
+        {
+          ...action('x3', 'a', 'failed'),
+          action: { kind: 'suspend-account', product: 'confluence', identity: { name: 'svc-a', kind: 'service' } },
+          result: '401: the admin token has expired',
         },
       ],
     });
@@ -131,6 +136,12 @@ describe('incident detail', () => {
 
     fireEvent.click(screen.getByRole('button', { name: 'Approve suspend-account · jira:svc-a' }));
     await screen.findByText(/suspend-account · jira:svc-a is now done/);
+
+    screen.getByText(/401: the admin token has expired/);
+    fireEvent.click(screen.getByRole('button', { name: 'Retry suspend-account · confluence:svc-a' }));
+    await screen.findByText(/suspend-account · confluence:svc-a is now done/);
+    expect(api.calls.some((c) => c.name === 'retry' && c.args[0] === 'x3')).toBe(true);
+    await waitFor(() => expect(screen.queryByRole('button', { name: /^Retry / })).toBeNull());
 
     fireEvent.change(screen.getByLabelText('Note (kept in the history)'), { target: { value: 'on it' } });
     fireEvent.click(screen.getByRole('button', { name: 'Acknowledge' }));

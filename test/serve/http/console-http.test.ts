@@ -331,7 +331,7 @@ describe('console HTTP API', () => {
     expect((await send(w, 'GET', '/api/incidents/nope', bearer)).status).toBe(404);
   });
 
-  test('undo and approve by action id (ids hold / and spaces); a wrong state is 409', async () => {
+  test('undo, approve and retry by action id (ids hold / and spaces); a wrong state is 409', async () => {
     const bearer = { Authorization: `Bearer ${w.auth.createToken('t2', 'admin').token}` };
     const undo = `/api/actions/${encodeURIComponent('inc-1/suspend-account jira:svc')}/undo`;
     const res = await send(w, 'POST', undo, bearer);
@@ -347,6 +347,15 @@ describe('console HTTP API', () => {
       bearer,
     );
     expect(await approve.json()).toMatchObject({ state: 'done' });
+    const failed = makeAction('inc-1', 'failed', 'carol');
+    w.backend.actions.set(failed.id, failed);
+    const retry = `/api/actions/${encodeURIComponent(failed.id)}/retry`;
+    const retried = await send(w, 'POST', retry, bearer);
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toMatchObject({ state: 'done', by: 'admin (token t2)' });
+    expect((await send(w, 'POST', retry, bearer)).status).toBe(409);
+    // Without a session or token, as every other route.
+    expect((await send(w, 'POST', retry, {})).status).toBe(401);
     expect((await send(w, 'POST', '/api/actions/nothing/undo', bearer)).status).toBe(404);
   });
 

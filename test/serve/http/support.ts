@@ -146,6 +146,10 @@ export class MemoryBackend implements ConsoleBackend {
     return this.change(actionId, 'awaiting-approval', 'done', by);
   }
 
+  retry(actionId: string, by: string): Promise<ActionRecord> {
+    return this.change(actionId, 'failed', 'done', by);
+  }
+
   getSettings(): Promise<SettingsView> {
     return Promise.resolve({
       ...this.settings,

@@ -55,10 +55,10 @@ export function IncidentDetailView({
     [api, id, load],
   );
 
-  const act = (a: ActionRecord, what: 'undo' | 'approve') => {
+  const act = (a: ActionRecord, what: 'undo' | 'approve' | 'retry') => {
     setBusy(a.id);
     setActionError(undefined);
-    (what === 'undo' ? api.undo(a.id) : api.approve(a.id))
+    api[what](a.id)
       .then(
         (r) => setSaid(`${describeAction(r)} is now ${r.state}${r.result ? `: ${r.result}` : ''}.`),
         (e: unknown) => {
@@ -142,6 +142,14 @@ export function IncidentDetailView({
             >
               Approve
             </Button>
+          ) : a.state === 'failed' ? (
+            <Button
+              isDisabled={busy !== undefined}
+              onClick={() => act(a, 'retry')}
+              aria-label={`Retry ${describeAction(a)}`}
+            >
+              Retry
+            </Button>
           ) : null,
       },
     ],
@@ -220,7 +228,7 @@ export function IncidentDetailView({
                 { key: 'state', content: 'State' },
                 { key: 'why', content: 'Why' },
                 { key: 'when', content: 'When' },
-                { key: 'buttons', content: <span className="visually-hidden">Undo or approve</span> },
+                { key: 'buttons', content: <span className="visually-hidden">Undo, approve or retry</span> },
               ],
             }}
             rows={actionRows}
