@@ -11,6 +11,19 @@ import type { ColorMode } from '../theme';
 import { ErrorState, Loading } from '../ui';
 import { TimelineChart } from './Timeline';
 
+/** What a person can do to an action in each state: undo what was done, approve what waits for the hourly
+ *  cap, retry what failed. */
+interface PersonAction {
+  readonly label: string;
+  readonly call: 'undo' | 'approve' | 'retry';
+  readonly primary?: true;
+}
+const PERSON_ACTIONS: Partial<Record<ActionRecord['state'], PersonAction>> = {
+  done: { label: 'Undo', call: 'undo' },
+  'awaiting-approval': { label: 'Approve', call: 'approve', primary: true },
+  failed: { label: 'Retry', call: 'retry' },
+};
+
 export function IncidentDetailView({
   api,
   id,
@@ -55,7 +68,7 @@ export function IncidentDetailView({
     [api, id, load],
   );
 
-  const act = (a: ActionRecord, what: 'undo' | 'approve' | 'retry') => {
+  const act = (a: ActionRecord, what: PersonAction['call']) => {
     setBusy(a.id);
     setActionError(undefined);
     api[what](a.id)
@@ -103,57 +116,43 @@ export function IncidentDetailView({
   if (!detail) return <Loading what="the incident" />;
   const { incident: i, actions, history, notifications } = detail;
 
-  const actionRows = actions.map((a) => ({
-    key: a.id,
-    cells: [
-      { key: 'what', content: describeAction(a) },
-      {
-        key: 'state',
-        content: <Lozenge appearance={stateAppearance[a.state] ?? 'default'}>{a.state}</Lozenge>,
-      },
-      {
-        key: 'why',
-        content: (
-          <span>
-            {a.reason}
-            {a.result ? <span className="sub">Result: {a.result}</span> : null}
-            {a.by ? <span className="sub">By {a.by}</span> : null}
-          </span>
-        ),
-      },
-      { key: 'when', content: time(a.at) },
-      {
-        key: 'buttons',
-        content:
-          a.state === 'done' ? (
+  const actionRows = actions.map((a) => {
+    const b = PERSON_ACTIONS[a.state];
+    return {
+      key: a.id,
+      cells: [
+        { key: 'what', content: describeAction(a) },
+        {
+          key: 'state',
+          content: <Lozenge appearance={stateAppearance[a.state] ?? 'default'}>{a.state}</Lozenge>,
+        },
+        {
+          key: 'why',
+          content: (
+            <span>
+              {a.reason}
+              {a.result ? <span className="sub">Result: {a.result}</span> : null}
+              {a.by ? <span className="sub">By {a.by}</span> : null}
+            </span>
+          ),
+        },
+        { key: 'when', content: time(a.at) },
+        {
+          key: 'buttons',
+          content: b ? (
             <Button
+              {...(b.primary ? { appearance: 'primary' as const } : {})}
               isDisabled={busy !== undefined}
-              onClick={() => act(a, 'undo')}
-              aria-label={`Undo ${describeAction(a)}`}
+              onClick={() => act(a, b.call)}
+              aria-label={`${b.label} ${describeAction(a)}`}
             >
-              Undo
-            </Button>
-          ) : a.state === 'awaiting-approval' ? (
-            <Button
-              appearance="primary"
-              isDisabled={busy !== undefined}
-              onClick={() => act(a, 'approve')}
-              aria-label={`Approve ${describeAction(a)}`}
-            >
-              Approve
-            </Button>
-          ) : a.state === 'failed' ? (
-            <Button
-              isDisabled={busy !== undefined}
-              onClick={() => act(a, 'retry')}
-              aria-label={`Retry ${describeAction(a)}`}
-            >
-              Retry
+              {b.label}
             </Button>
           ) : null,
-      },
-    ],
-  }));
+        },
+      ],
+    };
+  });
 
   return (
     <article aria-labelledby="incident-title" className="detail">
