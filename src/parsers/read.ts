@@ -121,37 +121,59 @@ class Batcher {
   }
 }
 
-/** Splits byte chunks into lines; a line over `max` bytes becomes one reject and is never held whole. */
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * Splits byte chunks into lines, one line per `next()`; a line over `max` bytes becomes one overlong line whose
+ * head alone is kept, never the whole line.
+ *
+ * Lines are handed out on demand rather than all of a chunk at once, so the reader parses a line only when its
+ * batch is about to be yielded. Parsing a whole 256 KiB chunk up front left hundreds of finished events per
+ * file waiting for the merge, long enough to outlive a young-generation collection: they were copied by the
+ * scavenger and many promoted to the old generation, only to die there.
+ */
 class LineSplitter {
+  private chunk: Buffer = NO_BYTES;
+  private pos = 0;
   private carry: Buffer[] = [];
   private carryLen = 0;
   private overlongHead: string | undefined;
   line = 0;
-  constructor(
-    private readonly max: number,
-    private readonly onLine: (text: string, line: number) => void,
-    private readonly onOverlong: (head: string, line: number) => void,
-  ) {}
+  /** The line the last `next()` or `end()` produced: its text, or the head of an overlong line. */
+  text = '';
+  overlong = false;
+  constructor(private readonly max: number) {}
 
-  push(chunk: Buffer): void {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) {
-        if (start < chunk.length) this.hold(chunk.subarray(start));
-        return;
-      }
-      this.line++;
-      this.emit(chunk, start, nl);
-      start = nl + 1;
-    }
+  /** Starts on the next chunk; call `next()` until it returns false before feeding another. */
+  feed(chunk: Buffer): void {
+    this.chunk = chunk;
+    this.pos = 0;
   }
 
-  end(): void {
-    if (this.carryLen > 0 || this.overlongHead !== undefined) {
-      this.line++;
-      this.emit(Buffer.alloc(0), 0, 0);
+  /** Moves to the next complete line of the current chunk; false once the chunk is used up (its partial last
+   *  line is carried into the next chunk). */
+  next(): boolean {
+    const chunk = this.chunk;
+    const start = this.pos;
+    const nl = chunk.indexOf(10, start);
+    if (nl < 0) {
+      if (start < chunk.length) this.hold(chunk.subarray(start));
+      this.chunk = NO_BYTES;
+      this.pos = 0;
+      return false;
     }
+    this.pos = nl + 1;
+    this.line++;
+    this.emit(chunk, start, nl);
+    return true;
+  }
+
+  /** The last line when the input does not end with a newline; false when there is none. */
+  end(): boolean {
+    if (this.carryLen === 0 && this.overlongHead === undefined) return false;
+    this.line++;
+    this.emit(NO_BYTES, 0, 0);
+    return true;
   }
 
   private hold(part: Buffer): void {
@@ -168,17 +190,17 @@ class LineSplitter {
 
   private emit(chunk: Buffer, start: number, end: number): void {
     if (this.overlongHead !== undefined || this.carryLen + (end - start) > this.max) {
-      const head =
+      this.text =
         this.overlongHead ??
         Buffer.concat([...this.carry, chunk.subarray(start, Math.min(end, start + 300))]).toString(
           'utf8',
           0,
           300,
         );
+      this.overlong = true;
       this.overlongHead = undefined;
       this.carry = [];
       this.carryLen = 0;
-      this.onOverlong(head, this.line);
       return;
     }
     let text: string;
@@ -191,7 +213,8 @@ class LineSplitter {
       this.carryLen = 0;
     }
     if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
-    this.onLine(text, this.line);
+    this.text = text;
+    this.overlong = false;
   }
 }
 
@@ -382,39 +405,30 @@ export async function* readInput(path: string, opts: ReadOptions = {}): AsyncGen
         }
       }
     } else {
-      const pending: ParseOutcome[] = [];
-      const splitter = new LineSplitter(
-        MAX_LINE_BYTES,
-        (text, line) => {
-          if (!isBlank(text)) pending.push(parseLine(text, { file: path, line }, undefined, parseOpts));
-        },
-        (headText, line) => {
-          pending.push({
+      const splitter = new LineSplitter(MAX_LINE_BYTES);
+      const addLine = (): void => {
+        const line = splitter.line;
+        if (splitter.overlong) {
+          batcher.reject({
+            file: path,
+            line,
             format: 'unknown',
-            events: [],
-            rejects: [
-              {
-                file: path,
-                line,
-                format: 'unknown',
-                reason: `line is longer than ${MAX_LINE_BYTES} bytes (1 MiB); skipped`,
-                excerpt: excerpt(headText),
-              },
-            ],
+            reason: `line is longer than ${MAX_LINE_BYTES} bytes (1 MiB); skipped`,
+            excerpt: excerpt(splitter.text),
           });
-        },
-      );
+        } else if (!isBlank(splitter.text)) {
+          batcher.add(parseLine(splitter.text, { file: path, line }, undefined, parseOpts));
+        }
+      };
       for await (const b of rest()) {
-        splitter.push(b);
-        for (const o of pending) {
-          batcher.add(o);
+        splitter.feed(b);
+        while (splitter.next()) {
+          addLine();
           if (batcher.full) yield batcher.take();
         }
-        pending.length = 0;
         lastLine = splitter.line;
       }
-      splitter.end();
-      for (const o of pending) batcher.add(o);
+      if (splitter.end()) addLine();
       lastLine = splitter.line;
     }
   } catch (err) {
