@@ -20,6 +20,13 @@ export class MinHeap<T> {
     return this.items.length === 0 ? Infinity : (this.keys[0] as number);
   }
 
+  /** How many items have a key greater than `key`: a scan, for the merge's rare question, not per item. */
+  countAbove(key: number): number {
+    let n = 0;
+    for (const k of this.keys) if (k > key) n++;
+    return n;
+  }
+
   push(item: T, key: number): void {
     const items = this.items;
     const keys = this.keys;

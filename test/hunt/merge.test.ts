@@ -170,6 +170,63 @@ describe('mergeByTime', () => {
     expect(merged.map((i) => i.t)).toEqual([...merged.map((i) => i.t)].sort((x, y) => x - y));
   });
 
+  it('grows the buffer of a source with small displacements by what they need, not to the full window', async () => {
+    // In order but for every 500th item, which belongs 20 places back: buffered to ADAPTIVE_START + 2 x 20, not
+    // the full window of 2,000 for the rest of the source, and nothing late.
+    const times = Array.from({ length: 3_000 }, (_, i) => i * 10);
+    for (let i = 500; i < times.length; i += 500) times[i] = (times[i - 20] as number) - 5;
+    let buffered = 0;
+    let most = 0;
+    const out: Item[] = [];
+    const stats = await mergeByTime(
+      [
+        (async function* () {
+          for await (const batch of batches(mk('a', times), 64)) {
+            buffered += batch.length;
+            most = Math.max(most, buffered);
+            yield batch;
+          }
+        })(),
+      ],
+      (i) => i.t,
+      (i) => {
+        buffered--;
+        out.push(i);
+      },
+      2_000,
+    );
+    expect(stats.late).toBe(0);
+    expect(out.map((i) => i.t)).toEqual([...times].sort((x, y) => x - y));
+    expect(most).toBeLessThanOrEqual(ADAPTIVE_START + 2 * 20 + 64);
+  });
+
+  it('gives a source that keeps showing disorder the full window', async () => {
+    // Every other pair swapped, 3,000 times: past the measured disorders, the source is buffered in full.
+    const times = Array.from({ length: 6_000 }, (_, i) => (i % 2 === 0 ? i + 1 : i - 1));
+    let buffered = 0;
+    let most = 0;
+    const out: Item[] = [];
+    await mergeByTime(
+      [
+        (async function* () {
+          for await (const batch of batches(mk('a', times), 100)) {
+            buffered += batch.length;
+            most = Math.max(most, buffered);
+            yield batch;
+          }
+        })(),
+      ],
+      (i) => i.t,
+      (i) => {
+        buffered--;
+        out.push(i);
+      },
+      2_000,
+    );
+    expect(out.map((i) => i.t)).toEqual([...times].sort((x, y) => x - y));
+    expect(most).toBeGreaterThanOrEqual(2_000);
+  });
+
   it('the weaker case: a first displacement further back than ADAPTIVE_START is late, later ones are absorbed', async () => {
     const times = Array.from({ length: 1_000 }, (_, i) => i * 10);
     // Item 600 belongs before item 300 (displaced by 300 > ADAPTIVE_START) ...
