@@ -40,6 +40,36 @@ async function collect(
   return { out, late: stats.late };
 }
 
+/** Merges one source of `times` in batches of `size` within `window`, measuring the most items the source
+ *  had handed over that the merge had not emitted yet: what the source's buffer held at its fullest. */
+async function mergeMeasured(
+  times: readonly number[],
+  size: number,
+  window: number,
+): Promise<{ out: Item[]; late: number; most: number }> {
+  let buffered = 0;
+  let most = 0;
+  const out: Item[] = [];
+  const stats = await mergeByTime(
+    [
+      (async function* () {
+        for await (const batch of batches(mk('a', [...times]), size)) {
+          buffered += batch.length;
+          most = Math.max(most, buffered);
+          yield batch;
+        }
+      })(),
+    ],
+    (i) => i.t,
+    (i) => {
+      buffered--;
+      out.push(i);
+    },
+    window,
+  );
+  return { out, late: stats.late, most };
+}
+
 describe('MinHeap', () => {
   it('pops in key order, equal keys first-in first-out', () => {
     const h = new MinHeap<string>();
@@ -137,28 +167,7 @@ describe('mergeByTime', () => {
 
   it('buffers an in-order source lightly and gives a disordered one the full window at once', async () => {
     const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
-    // How many items the source has handed over that the merge has not emitted yet, at most.
-    let buffered = 0;
-    let most = 0;
-    const inOrder = mk('a', range(0, 3_000));
-    const out: Item[] = [];
-    await mergeByTime(
-      [
-        (async function* () {
-          for await (const batch of batches(inOrder, 64)) {
-            buffered += batch.length;
-            most = Math.max(most, buffered);
-            yield batch;
-          }
-        })(),
-      ],
-      (i) => i.t,
-      (i) => {
-        buffered--;
-        out.push(i);
-      },
-      2_000,
-    );
+    const { out, most } = await mergeMeasured(range(0, 3_000), 64, 2_000);
     expect(out).toHaveLength(3_000);
     expect(most).toBeLessThanOrEqual(ADAPTIVE_START + 64);
 
@@ -175,27 +184,8 @@ describe('mergeByTime', () => {
     // the full window of 2,000 for the rest of the source, and nothing late.
     const times = Array.from({ length: 3_000 }, (_, i) => i * 10);
     for (let i = 500; i < times.length; i += 500) times[i] = (times[i - 20] as number) - 5;
-    let buffered = 0;
-    let most = 0;
-    const out: Item[] = [];
-    const stats = await mergeByTime(
-      [
-        (async function* () {
-          for await (const batch of batches(mk('a', times), 64)) {
-            buffered += batch.length;
-            most = Math.max(most, buffered);
-            yield batch;
-          }
-        })(),
-      ],
-      (i) => i.t,
-      (i) => {
-        buffered--;
-        out.push(i);
-      },
-      2_000,
-    );
-    expect(stats.late).toBe(0);
+    const { out, late, most } = await mergeMeasured(times, 64, 2_000);
+    expect(late).toBe(0);
     expect(out.map((i) => i.t)).toEqual([...times].sort((x, y) => x - y));
     expect(most).toBeLessThanOrEqual(ADAPTIVE_START + 2 * 20 + 64);
   });
@@ -203,26 +193,7 @@ describe('mergeByTime', () => {
   it('gives a source that keeps showing disorder the full window', async () => {
     // Every other pair swapped, 3,000 times: past the measured disorders, the source is buffered in full.
     const times = Array.from({ length: 6_000 }, (_, i) => (i % 2 === 0 ? i + 1 : i - 1));
-    let buffered = 0;
-    let most = 0;
-    const out: Item[] = [];
-    await mergeByTime(
-      [
-        (async function* () {
-          for await (const batch of batches(mk('a', times), 100)) {
-            buffered += batch.length;
-            most = Math.max(most, buffered);
-            yield batch;
-          }
-        })(),
-      ],
-      (i) => i.t,
-      (i) => {
-        buffered--;
-        out.push(i);
-      },
-      2_000,
-    );
+    const { out, most } = await mergeMeasured(times, 100, 2_000);
     expect(out.map((i) => i.t)).toEqual([...times].sort((x, y) => x - y));
     expect(most).toBeGreaterThanOrEqual(2_000);
   });
