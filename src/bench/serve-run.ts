@@ -204,7 +204,8 @@ async function main(): Promise<number> {
   }[] = [];
   const sample = () => {
     const m = process.memoryUsage();
-    const space = (name: string) => v8.getHeapSpaceStatistics().find((s) => s.space_name === name)?.space_size ?? 0;
+    const spaces = v8.getHeapSpaceStatistics();
+    const space = (name: string) => spaces.find((s) => s.space_name === name)?.space_size ?? 0;
     rss.push({
       at: Date.now(),
       rssMb: mb(m.rss),

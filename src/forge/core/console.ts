@@ -397,13 +397,13 @@ export class ConsoleApi {
       }
       case 'actions.undo':
         needFull(a);
-        return containment.undo(str(p, 'id'), a.who);
+        return containment.decide('undo', str(p, 'id'), a.who);
       case 'actions.approve':
         needFull(a);
-        return containment.approve(str(p, 'id'), a.who);
+        return containment.decide('approve', str(p, 'id'), a.who);
       case 'actions.retry':
         needFull(a);
-        return containment.retry(str(p, 'id'), a.who);
+        return containment.decide('retry', str(p, 'id'), a.who);
       case 'settings.get':
         needFull(a);
         return this.settingsView();

@@ -99,22 +99,11 @@ export class Containment {
     return notifyIncident(storage.kv, channels, incident, await storage.actionsOf(incidentId), now(), log);
   }
 
-  async approve(actionId: string, by: string): Promise<ActionRecord> {
-    const r = await (await this.responder()).approve(actionId, by);
+  /** A person approves an action that waited for the hourly cap, retries a failed one, or undoes a done one.
+   *  (An undone record is not an answer readiness keeps: `observe` passes over it.) */
+  async decide(kind: 'approve' | 'retry' | 'undo', actionId: string, by: string): Promise<ActionRecord> {
+    const r = await (await this.responder())[kind](actionId, by);
     await this.observe([r]);
-    await this.notify(r.incidentId);
-    return r;
-  }
-
-  async retry(actionId: string, by: string): Promise<ActionRecord> {
-    const r = await (await this.responder()).retry(actionId, by);
-    await this.observe([r]);
-    await this.notify(r.incidentId);
-    return r;
-  }
-
-  async undo(actionId: string, by: string): Promise<ActionRecord> {
-    const r = await (await this.responder()).undo(actionId, by);
     await this.notify(r.incidentId);
     return r;
   }
