@@ -85,7 +85,7 @@ export function childPhase(req: PhaseRequest): Promise<PhaseResult> {
   });
 }
 
-function expect<P extends PhaseResult['phase']>(
+export function expectPhase<P extends PhaseResult['phase']>(
   r: PhaseResult,
   phase: P,
 ): Extract<PhaseResult, { phase: P }> {
@@ -111,11 +111,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   });
 
   log('phase 1/3: baseline (read + JSON.parse / split)');
-  const baseline = expect(await run(req('baseline')), 'baseline');
+  const baseline = expectPhase(await run(req('baseline')), 'baseline');
   log('phase 2/3: full hunt (runHunt)');
-  const hunt = expect(await run(req('hunt')), 'hunt');
+  const hunt = expectPhase(await run(req('hunt')), 'hunt');
   log('phase 3/3: stateless rules, Bulkhead Engine vs json-rules-engine');
-  const rules = expect(await run(req('rules')), 'rules');
+  const rules = expectPhase(await run(req('rules')), 'rules');
 
   const baselineRate = perSec(baseline.records, baseline.ms);
   const huntRate = perSec(hunt.records, hunt.ms);

@@ -99,9 +99,10 @@ export async function runBaseline(files: readonly string[]): Promise<BaselineRes
   return { phase: 'baseline', records, bad, ms: performance.now() - started };
 }
 
-export async function runHuntPhase(dir: string): Promise<HuntPhaseResult> {
+/** The full hunt over `dir`; `ruleDirs` replaces the built-in rules (the rule-share measurement uses it). */
+export async function runHuntPhase(dir: string, ruleDirs?: readonly string[]): Promise<HuntPhaseResult> {
   const started = performance.now();
-  const r = await runHunt({ inputs: [dir] });
+  const r = await runHunt({ inputs: [dir], ...(ruleDirs ? { ruleDirs: [...ruleDirs] } : {}) });
   return {
     phase: 'hunt',
     records: r.summary.records,
@@ -205,6 +206,8 @@ export interface PhaseRequest {
   readonly dir: string;
   readonly files: readonly string[];
   readonly batch: number;
+  /** Rule folders for the hunt phase instead of the built-in rules. */
+  readonly ruleDirs?: readonly string[];
 }
 
 export async function runPhase(
@@ -214,7 +217,7 @@ export async function runPhase(
     case 'baseline':
       return runBaseline(req.files);
     case 'hunt':
-      return runHuntPhase(req.dir);
+      return runHuntPhase(req.dir, req.ruleDirs);
     case 'rules':
       return runRulesPhase(req.files, req.batch);
   }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { generateBenchData } from '../../src/bench/generate';
 import { formatTable, runBench, TARGETS } from '../../src/bench/harness';
 import { runPhase } from '../../src/bench/phases';
+import { formatRuleShare, ruleSetDirs, runRuleShare } from '../../src/bench/rule-share';
 import { translateRules } from '../../src/bench/jre-translate';
 import { loadLists, loadRules } from '../../src/engine';
 import { builtinListsDir, builtinRulesDir } from '../../src/hunt/paths';
@@ -81,6 +82,48 @@ describe('runBench (phases in process)', () => {
     expect(table).toMatch(/\(a\) read \+ JSON\.parse baseline\s+6,000/);
     expect(table).toMatch(/(PASS|MISS) {2}hunt peak RSS/);
     expect(lines.some((l) => l.startsWith('phase 3/3'))).toBe(true);
+  });
+});
+
+describe('rule share (decision 0018)', () => {
+  it('splits the built-in rules into none, all but the distinct family, and all', () => {
+    const { dirs, rules } = ruleSetDirs(path.join(tmp, 'sets'));
+    const lists = loadLists([builtinListsDir()], []).lists;
+    const all = loadRules([builtinRulesDir()], lists).rules;
+    const distinct = all.filter((r) => r.aggregate?.type === 'distinct').length;
+    expect(distinct).toBeGreaterThan(0);
+    expect(rules).toEqual({ none: 0, 'no-distinct': all.length - distinct, all: all.length });
+    const copied = loadRules([dirs['no-distinct']], lists);
+    expect(copied.errors).toEqual([]);
+    expect(copied.rules.some((r) => r.aggregate?.type === 'distinct')).toBe(false);
+    expect(copied.rules.map((r) => r.id).sort()).toEqual(
+      all
+        .filter((r) => r.aggregate?.type !== 'distinct')
+        .map((r) => r.id)
+        .sort(),
+    );
+    expect(fs.readdirSync(dirs.none)).toEqual([]);
+  });
+
+  it('runs the baseline and the hunt per rule set each round, with ratios against that round', async () => {
+    const r = await runRuleShare({
+      records: 6_000,
+      dataDir: path.join(tmp, 'share'),
+      rounds: 2,
+      runPhase: async (req) => ({ ...(await runPhase(req)), maxRssMb: 0 }),
+      log: () => undefined,
+    });
+    for (const set of ['none', 'no-distinct', 'all'] as const) {
+      expect(r.runs[set]).toHaveLength(2);
+      for (const x of r.runs[set]) expect(x.ratio).toBeCloseTo(x.baselineMs / x.ms, 10);
+    }
+    expect(r.runs.none.every((x) => x.detections === 0)).toBe(true);
+    // The laid-in attacks fire rules outside the distinct family, and the 60 archive downloads one inside it.
+    const noDistinct = r.runs['no-distinct'][0]?.detections ?? 0;
+    expect(noDistinct).toBeGreaterThan(0);
+    expect(r.runs.all[0]?.detections ?? 0).toBeGreaterThan(noDistinct);
+    expect(formatRuleShare(r)).toMatch(/^cost per round: the distinct family -?[\d.]+(--?[\d.]+)? s/m);
+    expect(formatRuleShare(r)).toMatch(/^no-distinct \(\d+\)\s+[\d.-]+\s+[\d.-]+\s+\d+/m);
   });
 });
 
