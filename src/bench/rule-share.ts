@@ -51,6 +51,7 @@ export function ruleSetDirs(scratch: string): {
   const none = path.join(scratch, 'none');
   const noDistinct = path.join(scratch, 'no-distinct');
   mkdirSync(none, { recursive: true });
+  mkdirSync(noDistinct, { recursive: true });
   let kept = 0;
   for (const r of loaded.rules) {
     if (r.aggregate?.type === 'distinct') continue;
@@ -59,7 +60,6 @@ export function ruleSetDirs(scratch: string): {
     copyFileSync(r.file, to);
     kept++;
   }
-  mkdirSync(noDistinct, { recursive: true });
   return {
     dirs: { none, 'no-distinct': noDistinct, all: builtinRulesDir() },
     rules: { none: 0, 'no-distinct': kept, all: loaded.rules.length },
