@@ -23,6 +23,7 @@ import {
   axeViolations,
   playwright,
   serveBuiltConsole,
+  waitInPage,
   whyNotRunnable,
   CHROMIUM,
   type AxeViolation,
@@ -152,9 +153,7 @@ suite('admin console in Chromium against bulkhead demo (Cloudflare 2023)', () =>
     // Cloudflare one, when the page opened before the intruder's first day) must show up by themselves.
     await page.getByText(CLOUDFLARE).first().waitFor({ timeout: 120_000 });
     await replayDone.promise;
-    await page.waitForFunction(`document.querySelectorAll('tbody tr').length > ${first.length}`, undefined, {
-      timeout: 30_000,
-    });
+    await waitInPage(page, `document.querySelectorAll('tbody tr').length > ${first.length}`);
     const later = await ids();
     expect(later.length).toBeGreaterThan(first.length);
     for (const id of first) expect(later).toContain(id);
@@ -167,7 +166,8 @@ suite('admin console in Chromium against bulkhead demo (Cloudflare 2023)', () =>
     await replayDone.promise;
     await page.locator('#f-severity').selectOption('critical');
     await page.getByText(CLOUDFLARE).first().waitFor();
-    await page.waitForFunction(
+    await waitInPage(
+      page,
       `[...document.querySelectorAll('tbody tr')].every(r => /critical/i.test(r.textContent))`,
     );
     await page.locator('#f-status').selectOption('resolved');
@@ -187,7 +187,8 @@ suite('admin console in Chromium against bulkhead demo (Cloudflare 2023)', () =>
     incidentId = decodeURIComponent(new URL(page.url()).hash.replace('#/incident/', ''));
     expect(incidentId).toMatch(/^inc-/);
     // The chart drew on its canvas (chart.js under the CSP).
-    await page.waitForFunction(
+    await waitInPage(
+      page,
       `(() => { const c = document.querySelector('.chart canvas'); return c && c.width > 0 && c.height > 0; })()`,
     );
     expect(await page.locator('.detections li').count()).toBeGreaterThan(1);

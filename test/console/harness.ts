@@ -41,7 +41,6 @@ export interface Page extends Pick<Locator, 'locator' | 'getByRole' | 'getByText
   screenshot(o: { path: string; fullPage?: boolean }): Promise<unknown>;
   evaluate<T>(fn: string | ((arg: never) => T | Promise<T>), arg?: unknown): Promise<T>;
   addScriptTag(o: { path?: string; content?: string }): Promise<unknown>;
-  waitForFunction(fn: string, arg?: unknown, o?: { timeout?: number }): Promise<unknown>;
   getByLabel(t: string | RegExp, o?: { exact?: boolean }): Locator;
   on(event: 'console', f: (m: { type(): string; text(): string }) => void): void;
   on(event: 'pageerror', f: (e: Error) => void): void;
@@ -73,6 +72,29 @@ function load<T>(name: string): T | undefined {
     } catch {
       return undefined;
     }
+  }
+}
+
+/**
+ * Waits until `expression` is truthy in the page, evaluating it from the test every `everyMs`.
+ *
+ * Not `page.waitForFunction`: given a string, playwright-core re-evaluates it with `eval` inside the page on
+ * every animation frame. The console's CSP has no 'unsafe-eval', so only the first check passes (it runs
+ * inside the DevTools call, which the CSP does not govern). Every later check is blocked. The test then fails
+ * whenever the page was not already in the awaited state, and the blocked `eval` shows up as a CSP report.
+ * `page.evaluate` goes through DevTools each time, so it is not affected.
+ */
+export async function waitInPage(
+  page: Page,
+  expression: string,
+  o: { timeoutMs?: number; everyMs?: number } = {},
+): Promise<void> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate<boolean>(`Boolean(${expression})`)) return;
+    if (Date.now() >= deadline) throw new Error(`not true in the page within ${timeoutMs} ms: ${expression}`);
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 100));
   }
 }
 
