@@ -11,9 +11,11 @@ import { createReadStream } from 'node:fs';
 import type { AuditEvent } from '../core/event';
 import { severityRank } from '../core/severity';
 import { Engine, loadLists, loadRules } from '../engine';
+import type { ListSet } from '../lists/list-set';
 import { runHunt } from '../hunt';
 import { builtinListsDir, builtinRulesDir } from '../hunt/paths';
 import { readInput } from '../parsers';
+import type { CompiledRule } from '../rules/compiled';
 import { translateRules } from './jre-translate';
 
 export const PHASES = ['baseline', 'hunt', 'rules'] as const;
@@ -157,19 +159,25 @@ function timeSync(
   return { evaluations, ms };
 }
 
-export async function runRulesPhase(files: readonly string[], batch: number): Promise<RulesPhaseResult> {
+/** The built-in lists and rules; a benchmark of rules that do not load would measure nothing. */
+export function loadBuiltinRules(): { lists: ListSet; rules: readonly CompiledRule[] } {
   const lists = loadLists([builtinListsDir()], []);
   if (lists.errors.length > 0) throw new Error(`built-in lists do not load: ${lists.errors.length} errors`);
   const loaded = loadRules([builtinRulesDir()], lists.lists);
   if (loaded.errors.length > 0) throw new Error(`built-in rules do not load: ${loaded.errors.length} errors`);
-  const { translated, skipped, engine: jre } = translateRules(loaded.rules, lists.lists);
+  return { lists: lists.lists, rules: loaded.rules };
+}
+
+export async function runRulesPhase(files: readonly string[], batch: number): Promise<RulesPhaseResult> {
+  const { lists, rules } = loadBuiltinRules();
+  const { translated, skipped, engine: jre } = translateRules(rules, lists);
 
   const events = await loadBatch(files, batch);
   // Enrich once with the full rule set (user.kind, idle days), so both engines see the same finished events.
-  const full = new Engine({ rules: loaded.rules, lists: lists.lists });
+  const full = new Engine({ rules, lists });
   for (const e of events) full.process(e);
 
-  const bulkhead = new Engine({ rules: translated, lists: lists.lists });
+  const bulkhead = new Engine({ rules: translated, lists });
   // Warm-up pass so V8 has compiled the closures before timing, as it has in a long hunt.
   timeSync(events, 0, (e) => bulkhead.process(e));
   const bh = timeSync(events, 1_000, (e) => bulkhead.process(e));
@@ -178,7 +186,7 @@ export async function runRulesPhase(files: readonly string[], batch: number): Pr
   let bhMatches = 0;
   const probe = new Engine({
     rules: translated.map((r) => ({ ...r, suppressMs: undefined })) as typeof translated,
-    lists: lists.lists,
+    lists,
   });
   for (const e of events) bhMatches += probe.process(e).length;
 

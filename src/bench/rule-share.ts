@@ -8,11 +8,10 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadLists, loadRules } from '../engine';
-import { builtinListsDir, builtinRulesDir } from '../hunt/paths';
+import { builtinRulesDir } from '../hunt/paths';
 import { generateBenchData } from './generate';
 import { childPhase, expectPhase } from './harness';
-import type { PhaseRequest, PhaseResult } from './phases';
+import { loadBuiltinRules, type PhaseRequest, type PhaseResult } from './phases';
 
 export const RULE_SETS = ['none', 'no-distinct', 'all'] as const;
 export type RuleSet = (typeof RULE_SETS)[number];
@@ -45,15 +44,13 @@ export function ruleSetDirs(scratch: string): {
   dirs: Record<RuleSet, string>;
   rules: Record<RuleSet, number>;
 } {
-  const lists = loadLists([builtinListsDir()], []);
-  const loaded = loadRules([builtinRulesDir()], lists.lists);
-  if (loaded.errors.length > 0) throw new Error(`built-in rules do not load: ${loaded.errors.length} errors`);
+  const { rules: builtin } = loadBuiltinRules();
   const none = path.join(scratch, 'none');
   const noDistinct = path.join(scratch, 'no-distinct');
   mkdirSync(none, { recursive: true });
   mkdirSync(noDistinct, { recursive: true });
   let kept = 0;
-  for (const r of loaded.rules) {
+  for (const r of builtin) {
     if (r.aggregate?.type === 'distinct') continue;
     const to = path.join(noDistinct, path.relative(builtinRulesDir(), r.file));
     mkdirSync(path.dirname(to), { recursive: true });
@@ -62,7 +59,7 @@ export function ruleSetDirs(scratch: string): {
   }
   return {
     dirs: { none, 'no-distinct': noDistinct, all: builtinRulesDir() },
-    rules: { none: 0, 'no-distinct': kept, all: loaded.rules.length },
+    rules: { none: 0, 'no-distinct': kept, all: builtin.length },
   };
 }
 
